@@ -1,0 +1,273 @@
+using System.Globalization;
+using Carelake.Core.Fhir;
+using Carelake.Core.Resources;
+using Carelake.Core.Search;
+using Carelake.Core.Storage;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Core.Bundles;
+
+/// <summary>
+/// Processes transaction and batch Bundles (R4 3.1.0.11). A transaction is prepared entirely in memory — ids assigned,
+/// <c>urn:uuid:</c> references rewritten, versions checked — and then committed as one storage unit: all or nothing.
+/// </summary>
+public sealed class BundleProcessor(ResourceService resources, SearchService search, int maxEntries)
+{
+    private const int MaxAttempts = 10;
+
+    public async Task<Bundle> ProcessAsync(Bundle bundle, string baseUrl, CancellationToken cancellationToken)
+    {
+        if (bundle.Entry.Count > maxEntries)
+        {
+            throw new FhirException(413, OperationOutcome.IssueType.TooCostly,
+                $"The Bundle has {bundle.Entry.Count} entries; this server accepts at most {maxEntries} per request (Carelake:MaxBundleEntries).");
+        }
+
+        return bundle.Type switch
+        {
+            Bundle.BundleType.Transaction => await TransactionAsync(bundle, baseUrl, cancellationToken),
+            Bundle.BundleType.Batch => await BatchAsync(bundle, baseUrl, cancellationToken),
+            _ => throw FhirException.BadRequest($"POST to the base URL takes a transaction or batch Bundle, not '{bundle.Type?.ToString() ?? "(no type)"}'.", "Bundle.type"),
+        };
+    }
+
+    private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, CancellationToken cancellationToken)
+    {
+        var entries = bundle.Entry.Select((entry, index) => ParsedEntry.From(entry, index)).ToList();
+        CheckNoDuplicates(entries);
+
+        for (var attempt = 0; ; attempt++)
+        {
+            var prepared = await PrepareAsync(entries, cancellationToken);
+            var result = await resources.Store.CommitAsync(prepared.Writes, cancellationToken);
+            if (result.Succeeded)
+            {
+                var response = new Bundle { Type = Bundle.BundleType.TransactionResponse, Id = Guid.NewGuid().ToString("N") };
+                foreach (var entry in entries)
+                {
+                    response.Entry.Add(entry.Method == Bundle.HTTPVerb.GET
+                        ? await GetAsync(entry, baseUrl, cancellationToken)
+                        : prepared.Responses[entry.Index]);
+                }
+
+                return response;
+            }
+
+            var conflicting = prepared.WriteOwners[result.ConflictIndex];
+            if (conflicting.IfMatch is not null || attempt + 1 >= MaxAttempts)
+            {
+                throw FhirException.PreconditionFailed($"Bundle.entry[{conflicting.Index}]: {conflicting.Type}/{conflicting.Id} was changed concurrently (now version {result.ActualVersion}); nothing was written.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(1 + attempt), cancellationToken);
+        }
+    }
+
+    private async Task<Bundle> BatchAsync(Bundle bundle, string baseUrl, CancellationToken cancellationToken)
+    {
+        var response = new Bundle { Type = Bundle.BundleType.BatchResponse, Id = Guid.NewGuid().ToString("N") };
+        for (var index = 0; index < bundle.Entry.Count; index++)
+        {
+            try
+            {
+                var entry = ParsedEntry.From(bundle.Entry[index], index);
+                response.Entry.Add(await ExecuteSingleAsync(entry, baseUrl, cancellationToken));
+            }
+            catch (FhirException e)
+            {
+                response.Entry.Add(new Bundle.EntryComponent
+                {
+                    Response = new Bundle.ResponseComponent { Status = StatusLine(e.Status), Outcome = e.Outcome },
+                });
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>Assigns ids, rewrites references and builds every write of the transaction, in R4 processing order.</summary>
+    private async Task<PreparedTransaction> PrepareAsync(List<ParsedEntry> entries, CancellationToken cancellationToken)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            if (entry.Method == Bundle.HTTPVerb.POST)
+            {
+                entry.Id = ResourceIds.NewId();
+            }
+
+            if (entry.FullUrl is not null && entry.Id is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
+            {
+                map[entry.FullUrl] = $"{entry.Type}/{entry.Id}";
+            }
+        }
+
+        var writes = new List<ResourceWrite>();
+        var owners = new List<ParsedEntry>();
+        var responses = new Dictionary<int, Bundle.EntryComponent>();
+        foreach (var entry in entries.OrderBy(e => ProcessingOrder(e.Method)).ThenBy(e => e.Index))
+        {
+            switch (entry.Method)
+            {
+                case Bundle.HTTPVerb.DELETE:
+                {
+                    var current = await resources.Store.ReadAsync(entry.Type, entry.Id!, cancellationToken);
+                    CheckIfMatch(entry, current?.Version ?? 0);
+                    if (current is null || current.Deleted)
+                    {
+                        responses[entry.Index] = new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "204 No Content" } };
+                        break;
+                    }
+
+                    var write = resources.PrepareDelete(entry.Type, entry.Id!, current.Version);
+                    writes.Add(write);
+                    owners.Add(entry);
+                    responses[entry.Index] = Response("204 No Content", write, null);
+                    break;
+                }
+
+                case Bundle.HTTPVerb.POST:
+                case Bundle.HTTPVerb.PUT:
+                {
+                    // Each attempt works on its own copy: a retried attempt must not see the previous one's rewrites.
+                    var resource = (Resource)entry.Resource!.DeepCopy();
+                    resource.Id = entry.Id;
+                    ReferenceRewriter.Rewrite(resource, map);
+                    long currentVersion = 0;
+                    var created = true;
+                    if (entry.Method == Bundle.HTTPVerb.PUT)
+                    {
+                        var current = await resources.Store.ReadAsync(entry.Type, entry.Id!, cancellationToken);
+                        currentVersion = current?.Version ?? 0;
+                        created = current is null || current.Deleted;
+                        CheckIfMatch(entry, currentVersion);
+                    }
+
+                    var write = resources.PrepareWrite(resource, currentVersion + 1, currentVersion, entry.Method == Bundle.HTTPVerb.POST ? "POST" : "PUT");
+                    writes.Add(write);
+                    owners.Add(entry);
+                    responses[entry.Index] = Response(created ? "201 Created" : "200 OK", write, $"{entry.Type}/{entry.Id}/_history/{write.Version}");
+                    break;
+                }
+            }
+        }
+
+        return new PreparedTransaction(writes, owners, responses);
+    }
+
+    private async Task<Bundle.EntryComponent> ExecuteSingleAsync(ParsedEntry entry, string baseUrl, CancellationToken cancellationToken)
+    {
+        switch (entry.Method)
+        {
+            case Bundle.HTTPVerb.GET:
+                return await GetAsync(entry, baseUrl, cancellationToken);
+            case Bundle.HTTPVerb.POST:
+            {
+                var created = await resources.CreateAsync((Resource)entry.Resource!.DeepCopy(), cancellationToken);
+                return Response("201 Created", created, $"{created.Type}/{created.Id}/_history/{created.Version}");
+            }
+
+            case Bundle.HTTPVerb.PUT:
+            {
+                var (version, created) = await resources.UpdateAsync(entry.Type, entry.Id!, (Resource)entry.Resource!.DeepCopy(), entry.IfMatch, cancellationToken);
+                return Response(created ? "201 Created" : "200 OK", version, $"{version.Type}/{version.Id}/_history/{version.Version}");
+            }
+
+            case Bundle.HTTPVerb.DELETE:
+            {
+                var deleted = await resources.DeleteAsync(entry.Type, entry.Id!, entry.IfMatch, cancellationToken);
+                return deleted is null
+                    ? new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "204 No Content" } }
+                    : Response("204 No Content", deleted, null);
+            }
+
+            default:
+                throw FhirException.NotSupported($"Bundle.entry[{entry.Index}]: method {entry.Method} is not supported in bundles yet.");
+        }
+    }
+
+    private async Task<Bundle.EntryComponent> GetAsync(ParsedEntry entry, string baseUrl, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (entry.Query is not null)
+            {
+                var parameters = QueryString.Parse(entry.Query);
+                var result = await search.SearchAsync(baseUrl, entry.Type, parameters, strict: false, cancellationToken);
+                return new Bundle.EntryComponent { Resource = result.ToPoco(baseUrl), Response = new Bundle.ResponseComponent { Status = "200 OK" } };
+            }
+
+            var version = entry.Version is { } v
+                ? await resources.VReadAsync(entry.Type, entry.Id!, v, cancellationToken)
+                : await resources.ReadAsync(entry.Type, entry.Id!, cancellationToken);
+            var component = Response("200 OK", version, null);
+            component.FullUrl = $"{baseUrl}/{version.Type}/{version.Id}";
+            component.Resource = FhirSerialization.ParseStored(version.Json);
+            return component;
+        }
+        catch (FhirException e)
+        {
+            return new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = StatusLine(e.Status), Outcome = e.Outcome } };
+        }
+    }
+
+    private static Bundle.EntryComponent Response(string status, ResourceWrite write, string? location) =>
+        Response(status, ResourceService.ToVersion(write), location);
+
+    private static Bundle.EntryComponent Response(string status, ResourceVersion version, string? location) => new()
+    {
+        Response = new Bundle.ResponseComponent
+        {
+            Status = status,
+            Location = location,
+            Etag = $"W/\"{version.Version}\"",
+            LastModified = version.LastUpdated,
+        },
+    };
+
+    private static void CheckIfMatch(ParsedEntry entry, long currentVersion)
+    {
+        if (entry.IfMatch is { } expected && expected != currentVersion)
+        {
+            throw FhirException.PreconditionFailed($"Bundle.entry[{entry.Index}]: ifMatch version {expected} does not match the current version {currentVersion} of {entry.Type}/{entry.Id}; nothing was written.");
+        }
+    }
+
+    private static void CheckNoDuplicates(List<ParsedEntry> entries)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries.Where(e => e.Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE))
+        {
+            if (!seen.Add($"{entry.Type}/{entry.Id}"))
+            {
+                throw FhirException.BadRequest($"Bundle.entry[{entry.Index}]: {entry.Type}/{entry.Id} appears more than once in the transaction.");
+            }
+        }
+    }
+
+    private static int ProcessingOrder(Bundle.HTTPVerb method) => method switch
+    {
+        Bundle.HTTPVerb.DELETE => 0,
+        Bundle.HTTPVerb.POST => 1,
+        Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.PATCH => 2,
+        _ => 3,
+    };
+
+    internal static string StatusLine(int status) => status switch
+    {
+        200 => "200 OK",
+        201 => "201 Created",
+        204 => "204 No Content",
+        400 => "400 Bad Request",
+        404 => "404 Not Found",
+        409 => "409 Conflict",
+        410 => "410 Gone",
+        412 => "412 Precondition Failed",
+        413 => "413 Payload Too Large",
+        422 => "422 Unprocessable Entity",
+        _ => status.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private sealed record PreparedTransaction(List<ResourceWrite> Writes, List<ParsedEntry> WriteOwners, Dictionary<int, Bundle.EntryComponent> Responses);
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using Carelake.Core.Fhir;
+using Hl7.Fhir.Model;
+
+namespace Carelake.Core.Bundles;
+
+/// <summary>A Bundle entry's request, checked and split into type, id, version and query.</summary>
+internal sealed class ParsedEntry
+{
+    public required int Index { get; init; }
+
+    public required Bundle.HTTPVerb Method { get; init; }
+
+    public required string Type { get; init; }
+
+    public string? Id { get; set; }
+
+    public long? Version { get; init; }
+
+    public string? Query { get; init; }
+
+    public string? FullUrl { get; init; }
+
+    public long? IfMatch { get; init; }
+
+    public Resource? Resource { get; init; }
+
+    public static ParsedEntry From(Bundle.EntryComponent entry, int index)
+    {
+        var where = $"Bundle.entry[{index}]";
+        var request = entry.Request ?? throw FhirException.BadRequest($"{where}: request is required in a transaction or batch.", $"{where}.request");
+        var method = request.Method ?? throw FhirException.BadRequest($"{where}: request.method is required.", $"{where}.request.method");
+        var url = request.Url ?? throw FhirException.BadRequest($"{where}: request.url is required.", $"{where}.request.url");
+        if (method == Bundle.HTTPVerb.PATCH || method == Bundle.HTTPVerb.HEAD)
+        {
+            throw FhirException.NotSupported($"{where}: {method} entries are not supported yet.");
+        }
+
+        string? query = null;
+        var questionMark = url.IndexOf('?', StringComparison.Ordinal);
+        if (questionMark >= 0)
+        {
+            query = url[(questionMark + 1)..];
+            url = url[..questionMark];
+            if (method != Bundle.HTTPVerb.GET)
+            {
+                throw FhirException.NotSupported($"{where}: conditional {method} ('{request.Url}') is not supported yet.");
+            }
+        }
+
+        var segments = url.Trim('/').Split('/');
+        var type = segments[0];
+        if (!ResourceTypes.IsKnown(type))
+        {
+            throw new FhirException(404, OperationOutcome.IssueType.NotSupported, $"{where}: '{type}' is not a FHIR R4 resource type.");
+        }
+
+        string? id = segments.Length > 1 ? segments[1] : null;
+        long? version = null;
+        if (segments.Length == 4 && segments[2] == "_history" && long.TryParse(segments[3], NumberStyles.None, CultureInfo.InvariantCulture, out var v))
+        {
+            version = v;
+        }
+        else if (segments.Length > 2)
+        {
+            throw FhirException.BadRequest($"{where}: request.url '{request.Url}' is not supported.");
+        }
+
+        if (id is not null && !ResourceIds.IsValid(id))
+        {
+            throw FhirException.BadRequest($"{where}: '{id}' is not a valid id.");
+        }
+
+        var resource = entry.Resource;
+        switch (method)
+        {
+            case Bundle.HTTPVerb.POST when id is not null:
+                throw FhirException.BadRequest($"{where}: POST goes to the type ('{type}'), not to an instance.");
+            case Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT when resource is null:
+                throw FhirException.BadRequest($"{where}: {method} needs a resource.", $"{where}.resource");
+            case Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT when resource!.TypeName != type:
+                throw FhirException.BadRequest($"{where}: the resource is a {resource.TypeName} but request.url names {type}.");
+            case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is null:
+                throw FhirException.BadRequest($"{where}: {method} needs Type/id in request.url.");
+            case Bundle.HTTPVerb.PUT when resource!.Id is not null && resource.Id != id:
+                throw FhirException.BadRequest($"{where}: the resource id '{resource.Id}' does not match request.url id '{id}'.");
+        }
+
+        return new ParsedEntry
+        {
+            Index = index,
+            Method = method,
+            Type = type,
+            Id = id,
+            Version = version,
+            Query = query,
+            FullUrl = entry.FullUrl,
+            IfMatch = ETags.ParseVersion(request.IfMatch),
+            Resource = resource,
+        };
+    }
+}

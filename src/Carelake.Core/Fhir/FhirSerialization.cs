@@ -1,0 +1,135 @@
+using System.Text;
+using System.Text.Json;
+using System.Xml;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Hl7.Fhir.Utility;
+
+namespace Carelake.Core.Fhir;
+
+/// <summary>
+/// The process-wide FHIR serializers. Options are built once: building them per call costs more than the parse itself.
+/// Client input is parsed strictly; our own stored data is parsed in recoverable mode so that a stricter future SDK
+/// never makes stored data unreadable.
+/// </summary>
+public static class FhirSerialization
+{
+    public static readonly JsonSerializerOptions StrictJson = new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector);
+
+    public static readonly JsonSerializerOptions StoredJson =
+        new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector).UsingMode(DeserializationMode.Recoverable);
+
+    public static readonly JsonSerializerOptions PrettyJson =
+        new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector).Pretty();
+
+    private static readonly FhirXmlSerializer XmlSerializer = new();
+
+    /// <summary>Parses client JSON; every problem becomes a 400 with issue locations (FHIRPath and line/position).</summary>
+    public static Resource ParseJson(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
+            return JsonSerializer.Deserialize<Resource>(ref reader, StrictJson)
+                ?? throw FhirException.BadRequest("The body is JSON null, not a FHIR resource.");
+        }
+        catch (DeserializationFailedException e)
+        {
+            throw new FhirException(400, ToOutcome(e));
+        }
+        catch (JsonException e)
+        {
+            throw new FhirException(400, OperationOutcome.IssueType.Structure, $"Malformed JSON: {JsonErrorLocation(e)}");
+        }
+    }
+
+    public static Resource ParseXml(string xml)
+    {
+        try
+        {
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 0 };
+            using var reader = XmlReader.Create(new StringReader(xml), settings);
+            return new FhirXmlDeserializer().DeserializeResource(reader);
+        }
+        catch (DeserializationFailedException e)
+        {
+            throw new FhirException(400, ToOutcome(e));
+        }
+        catch (XmlException e)
+        {
+            throw new FhirException(400, OperationOutcome.IssueType.Structure, $"Malformed XML: {e.Message}");
+        }
+    }
+
+    /// <summary>Parses data this server wrote; never fails on content accepted by an older version.</summary>
+    public static Resource ParseStored(ReadOnlySpan<byte> utf8) =>
+        JsonSerializer.Deserialize<Resource>(utf8, StoredJson)
+            ?? throw new InvalidOperationException("Stored resource is JSON null.");
+
+    public static byte[] ToJsonBytes(Resource resource) => JsonSerializer.SerializeToUtf8Bytes(resource, StrictJson);
+
+    public static byte[] ToJsonBytes(Base element, bool pretty) =>
+        JsonSerializer.SerializeToUtf8Bytes(element, element.GetType(), pretty ? PrettyJson : StrictJson);
+
+    public static string ToXml(Base element, bool pretty)
+    {
+        var xml = XmlSerializer.SerializeToString(element, pretty);
+        return xml;
+    }
+
+    public static byte[] ToXmlBytes(Base element, bool pretty) => Encoding.UTF8.GetBytes(ToXml(element, pretty));
+
+    public static OperationOutcome ToOutcome(DeserializationFailedException e)
+    {
+        var outcome = new OperationOutcome();
+        foreach (var error in e.Exceptions)
+        {
+            outcome.Issue.Add(new OperationOutcome.IssueComponent
+            {
+                Severity = OperationOutcome.IssueSeverity.Error,
+                Code = error.ErrorCode is "PC1002" or "JSON102" ? OperationOutcome.IssueType.Structure : OperationOutcome.IssueType.Invalid,
+                Diagnostics = error.Message,
+                Expression = error is ExtendedCodedException { } extended && LocationOf(extended) is { } location ? [location] : [],
+            });
+        }
+
+        if (outcome.Issue.Count == 0)
+        {
+            outcome.Issue.Add(new OperationOutcome.IssueComponent
+            {
+                Severity = OperationOutcome.IssueSeverity.Error,
+                Code = OperationOutcome.IssueType.Invalid,
+                Diagnostics = e.Message,
+            });
+        }
+
+        return outcome;
+    }
+
+    private static string? LocationOf(ExtendedCodedException e)
+    {
+        // Messages end with "At Patient.birthDate, line 1, position 63." — keep the FHIRPath part as the expression.
+        var message = e.Message;
+        var at = message.LastIndexOf(" At ", StringComparison.Ordinal);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var rest = message[(at + 4)..];
+        var comma = rest.IndexOf(',', StringComparison.Ordinal);
+        var path = (comma >= 0 ? rest[..comma] : rest).TrimEnd('.');
+        return path.Length == 0 || path == "$this" ? null : path;
+    }
+
+    private static string JsonErrorLocation(JsonException e) =>
+        e.LineNumber is { } line
+            ? $"line {line + 1}, position {(e.BytePositionInLine ?? 0) + 1}: {FirstSentence(e.Message)}"
+            : FirstSentence(e.Message);
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+}

@@ -1,0 +1,163 @@
+using Carelake.Core.Fhir;
+using Carelake.Core.Search;
+using Carelake.Core.Storage;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Core.Resources;
+
+/// <summary>
+/// Create, read, update and delete with FHIR versioning. Version numbers are decided here and checked by the store
+/// (optimistic concurrency); a write that lost a race is prepared again from the new current version, unless the
+/// client pinned a version with If-Match, in which case the conflict is the client's answer (412).
+/// </summary>
+public sealed class ResourceService(IResourceStore store, SearchIndexer indexer, TimeProvider time)
+{
+    private const int MaxAttempts = 20;
+
+    public IResourceStore Store => store;
+
+    public SearchIndexer Indexer => indexer;
+
+    public async Task<ResourceVersion> ReadAsync(string type, string id, CancellationToken cancellationToken)
+    {
+        var current = await store.ReadAsync(type, id, cancellationToken);
+        if (current is null)
+        {
+            throw FhirException.NotFound($"{type}/{id} is not known.");
+        }
+
+        if (current.Deleted)
+        {
+            throw FhirException.Gone($"{type}/{id} was deleted (version {current.Version}).");
+        }
+
+        return current;
+    }
+
+    public async Task<ResourceVersion> VReadAsync(string type, string id, long version, CancellationToken cancellationToken)
+    {
+        var found = await store.ReadVersionAsync(type, id, version, cancellationToken);
+        if (found is null)
+        {
+            var current = await store.ReadAsync(type, id, cancellationToken);
+            throw current is null
+                ? FhirException.NotFound($"{type}/{id} is not known.")
+                : FhirException.NotFound($"{type}/{id} has no version {version}.");
+        }
+
+        if (found.Deleted)
+        {
+            throw FhirException.Gone($"Version {version} of {type}/{id} is a deletion.");
+        }
+
+        return found;
+    }
+
+    public async Task<ResourceVersion> CreateAsync(Resource resource, CancellationToken cancellationToken)
+    {
+        // The server owns ids on create (R4 3.1.0.4): a client id in the body is replaced.
+        resource.Id = ResourceIds.NewId();
+        var write = PrepareWrite(resource, 1, 0, "POST");
+        var result = await store.CommitAsync([write], cancellationToken);
+        if (!result.Succeeded)
+        {
+            throw FhirException.Conflict($"Id collision creating {resource.TypeName}; retry the request.");
+        }
+
+        return ToVersion(write);
+    }
+
+    /// <returns>The stored version, and whether it created the resource (update-as-create).</returns>
+    public async Task<(ResourceVersion Version, bool Created)> UpdateAsync(string type, string id, Resource resource, long? ifMatch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var current = await store.ReadAsync(type, id, cancellationToken);
+            var currentVersion = current?.Version ?? 0;
+            if (ifMatch is { } expected && expected != currentVersion)
+            {
+                throw FhirException.PreconditionFailed($"If-Match version {expected} does not match the current version {currentVersion} of {type}/{id}.");
+            }
+
+            resource.Id = id;
+            var write = PrepareWrite(resource, currentVersion + 1, currentVersion, "PUT");
+            var result = await store.CommitAsync([write], cancellationToken);
+            if (result.Succeeded)
+            {
+                return (ToVersion(write), current is null || current.Deleted);
+            }
+
+            if (ifMatch is not null)
+            {
+                throw FhirException.PreconditionFailed($"{type}/{id} was changed concurrently (now version {result.ActualVersion}).");
+            }
+
+            await BackOffAsync(attempt, cancellationToken);
+        }
+
+        throw new FhirException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being updated by too many clients at once; retry.");
+    }
+
+    /// <returns>The deletion version, or null when there was nothing to delete (still a success per R4).</returns>
+    public async Task<ResourceVersion?> DeleteAsync(string type, string id, long? ifMatch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var current = await store.ReadAsync(type, id, cancellationToken);
+            if (ifMatch is { } expected && expected != (current?.Version ?? 0))
+            {
+                throw FhirException.PreconditionFailed($"If-Match version {expected} does not match the current version of {type}/{id}.");
+            }
+
+            if (current is null || current.Deleted)
+            {
+                return null;
+            }
+
+            var write = PrepareDelete(type, id, current.Version);
+            var result = await store.CommitAsync([write], cancellationToken);
+            if (result.Succeeded)
+            {
+                return ToVersion(write);
+            }
+
+            if (ifMatch is not null)
+            {
+                throw FhirException.PreconditionFailed($"{type}/{id} was changed concurrently.");
+            }
+
+            await BackOffAsync(attempt, cancellationToken);
+        }
+
+        throw new FhirException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being updated by too many clients at once; retry.");
+    }
+
+    /// <summary>Stamps meta, serialises once and extracts index values: everything a store needs to persist a version.</summary>
+    public ResourceWrite PrepareWrite(Resource resource, long version, long expectedCurrentVersion, string method)
+    {
+        resource.Meta ??= new Meta();
+        resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var now = time.GetUtcNow();
+        // FHIR instants carry milliseconds at most in practice; truncating keeps _since/_at exact after a round trip.
+        now = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        resource.Meta.LastUpdated = now;
+        var json = FhirSerialization.ToJsonBytes(resource);
+        var indexes = indexer.Extract(resource);
+        var id = resource.Id ?? throw new InvalidOperationException("A resource is written only after its id is set.");
+        return new ResourceWrite(resource.TypeName, id, version, expectedCurrentVersion, now, method, json, indexes);
+    }
+
+    public ResourceWrite PrepareDelete(string type, string id, long currentVersion)
+    {
+        var now = time.GetUtcNow();
+        now = new DateTimeOffset(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        return new ResourceWrite(type, id, currentVersion + 1, currentVersion, now, "DELETE", null, []);
+    }
+
+    public static ResourceVersion ToVersion(ResourceWrite write) =>
+        new(write.Type, write.Id, write.Version, write.LastUpdated, write.Json is null, write.Method, write.Json);
+
+    private static Task BackOffAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(1, 2 + (attempt * 3))), cancellationToken);
+}

@@ -1,0 +1,24 @@
+namespace Carelake.Core.Search;
+
+/// <summary>A normalised value extracted for one search parameter of one resource; one row in an index table.</summary>
+public abstract record IndexValue(int ParamId);
+
+/// <param name="Normalized">Lower-cased, accent-folded, whitespace-collapsed: the default string match.</param>
+/// <param name="Exact">As written, for <c>:exact</c>.</param>
+public sealed record StringIndexValue(int ParamId, string Normalized, string Exact) : IndexValue(ParamId);
+
+/// <param name="Text">Display or text, normalised, for <c>:text</c>.</param>
+public sealed record TokenIndexValue(int ParamId, string? System, string? Code, string? Text) : IndexValue(ParamId);
+
+/// <param name="TargetType">Resource type of a relative or absolute FHIR reference (null for other URLs).</param>
+/// <param name="Url">The reference as written, for absolute, canonical and urn references.</param>
+public sealed record ReferenceIndexValue(int ParamId, string? TargetType, string? TargetId, string? TargetVersion, string? Url) : IndexValue(ParamId);
+
+public sealed record DateIndexValue(int ParamId, long Low, long High) : IndexValue(ParamId);
+
+/// <summary>A number with the range implied by its precision (1.0 is [0.95, 1.05]).</summary>
+public sealed record NumberIndexValue(int ParamId, decimal Value, decimal Low, decimal High) : IndexValue(ParamId);
+
+public sealed record QuantityIndexValue(int ParamId, string? System, string? Code, string? Unit, decimal Value, decimal Low, decimal High) : IndexValue(ParamId);
+
+public sealed record UriIndexValue(int ParamId, string Uri) : IndexValue(ParamId);

@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Hl7.Fhir.FhirPath;
+using Hl7.Fhir.Model;
+using Hl7.FhirPath;
+
+namespace Carelake.Core.Search;
+
+/// <summary>
+/// Extracts index values from a resource by evaluating each parameter's FHIRPath expression. Expressions are compiled
+/// once per (type, parameter) and cached; compilation failures disable that parameter instead of failing writes.
+/// </summary>
+public sealed class SearchIndexer(SearchParameterRegistry registry)
+{
+    private static readonly FhirPathCompiler Compiler = new();
+
+    private readonly ConcurrentDictionary<string, CompiledParameter[]> _plans = new(StringComparer.Ordinal);
+
+    public SearchParameterRegistry Registry => registry;
+
+    public List<IndexValue> Extract(Resource resource)
+    {
+        var values = new List<IndexValue>();
+        var plan = _plans.GetOrAdd(resource.TypeName, Compile);
+        if (plan.Length == 0)
+        {
+            return values;
+        }
+
+        var root = resource.ToPocoNode(ModelInfo.ModelInspector);
+        var context = new FhirEvaluationContext();
+        foreach (var parameter in plan)
+        {
+            IEnumerable<PocoNode> nodes;
+            try
+            {
+                nodes = parameter.Expression.Invoke([root], context).ToList();
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidCastException or NotSupportedException)
+            {
+                // A definition whose expression does not apply to this instance indexes nothing for it.
+                continue;
+            }
+
+            foreach (var node in nodes)
+            {
+                if (node.Poco is { } element)
+                {
+                    AddValues(parameter.Info, element, values);
+                }
+            }
+        }
+
+        return values;
+    }
+
+    private CompiledParameter[] Compile(string resourceType)
+    {
+        var compiled = new List<CompiledParameter>();
+        foreach (var parameter in registry.ForType(resourceType))
+        {
+            try
+            {
+                compiled.Add(new CompiledParameter(parameter, Compiler.Compile(parameter.Expression)));
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or NotSupportedException)
+            {
+                // Left out of indexing; the CapabilityStatement only lists parameters that compiled.
+            }
+        }
+
+        return [.. compiled];
+    }
+
+    private static void AddValues(SearchParameterInfo parameter, Base element, List<IndexValue> values)
+    {
+        var id = parameter.Id;
+        switch (parameter.Type)
+        {
+            case SearchParamType.String:
+                AddStrings(id, element, values);
+                break;
+            case SearchParamType.Token:
+                AddTokens(id, element, values);
+                break;
+            case SearchParamType.Reference:
+                AddReference(parameter, element, values);
+                break;
+            case SearchParamType.Date:
+                AddDate(id, element, values);
+                break;
+            case SearchParamType.Number:
+                if (NumberOf(element) is { } number)
+                {
+                    var (low, high) = PrecisionRange(number);
+                    values.Add(new NumberIndexValue(id, number, low, high));
+                }
+
+                break;
+            case SearchParamType.Quantity:
+                AddQuantity(id, element, values);
+                break;
+            case SearchParamType.Uri:
+                if (element is PrimitiveType { JsonValue: string uri })
+                {
+                    values.Add(new UriIndexValue(id, uri));
+                }
+
+                break;
+        }
+    }
+
+    private static void AddStrings(int id, Base element, List<IndexValue> values)
+    {
+        switch (element)
+        {
+            case HumanName name:
+                AddString(id, name.Family, values);
+                foreach (var part in name.Given)
+                {
+                    AddString(id, part, values);
+                }
+
+                foreach (var part in name.Prefix)
+                {
+                    AddString(id, part, values);
+                }
+
+                foreach (var part in name.Suffix)
+                {
+                    AddString(id, part, values);
+                }
+
+                AddString(id, name.Text, values);
+                break;
+            case Address address:
+                foreach (var line in address.Line)
+                {
+                    AddString(id, line, values);
+                }
+
+                AddString(id, address.City, values);
+                AddString(id, address.District, values);
+                AddString(id, address.State, values);
+                AddString(id, address.PostalCode, values);
+                AddString(id, address.Country, values);
+                AddString(id, address.Text, values);
+                break;
+            case PrimitiveType { JsonValue: string text }:
+                AddString(id, text, values);
+                break;
+            case CodeableConcept concept:
+                AddString(id, concept.Text, values);
+                break;
+        }
+    }
+
+    private static void AddString(int id, string? text, List<IndexValue> values)
+    {
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            // Index rows are for searching, not for storage: long narrative strings are cut to keep index pages dense.
+            var exact = text.Length > 512 ? text[..512] : text;
+            values.Add(new StringIndexValue(id, TextNormalizer.Normalize(exact), exact));
+        }
+    }
+
+    private static void AddTokens(int id, Base element, List<IndexValue> values)
+    {
+        switch (element)
+        {
+            case Coding coding:
+                AddCoding(id, coding, null, values);
+                break;
+            case CodeableConcept concept:
+                foreach (var coding in concept.Coding)
+                {
+                    AddCoding(id, coding, concept.Text, values);
+                }
+
+                if (concept.Coding.Count == 0 && !string.IsNullOrWhiteSpace(concept.Text))
+                {
+                    values.Add(new TokenIndexValue(id, null, null, TextNormalizer.Normalize(concept.Text)));
+                }
+
+                break;
+            case Identifier identifier when identifier.Value is not null || identifier.System is not null:
+                values.Add(new TokenIndexValue(id, identifier.System, identifier.Value, Normalized(identifier.Type?.Text)));
+                break;
+            case ContactPoint contact when contact.Value is not null:
+                values.Add(new TokenIndexValue(id, contact.System?.ToString().ToLowerInvariant(), contact.Value, null));
+                break;
+            case FhirBoolean { Value: { } flag }:
+                values.Add(new TokenIndexValue(id, null, flag ? "true" : "false", null));
+                break;
+            case PrimitiveType primitive when primitive.JsonValue is not null:
+                values.Add(new TokenIndexValue(id, null, primitive.ToString(), null));
+                break;
+        }
+    }
+
+    private static void AddCoding(int id, Coding coding, string? conceptText, List<IndexValue> values)
+    {
+        if (coding.Code is null && coding.System is null)
+        {
+            return;
+        }
+
+        values.Add(new TokenIndexValue(id, coding.System, coding.Code, Normalized(coding.Display ?? conceptText)));
+    }
+
+    private static string? Normalized(string? text) => string.IsNullOrWhiteSpace(text) ? null : TextNormalizer.Normalize(text);
+
+    private static void AddReference(SearchParameterInfo parameter, Base element, List<IndexValue> values)
+    {
+        var reference = element switch
+        {
+            ResourceReference r => r.Reference,
+            PrimitiveType { JsonValue: string s } => s,
+            _ => null,
+        };
+        if (string.IsNullOrEmpty(reference) || reference.StartsWith('#'))
+        {
+            return;
+        }
+
+        var parsed = ReferenceParser.Parse(reference);
+        if (parameter.TargetTypeFilter is { } filter && !string.Equals(parsed.Type, filter, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        values.Add(new ReferenceIndexValue(parameter.Id, parsed.Type, parsed.Id, parsed.Version, parsed.IsLocal ? null : reference));
+    }
+
+    private static void AddDate(int id, Base element, List<IndexValue> values)
+    {
+        switch (element)
+        {
+            case Period period:
+                FhirDateRange? start = FhirDateRange.TryParse(period.Start, out var s) ? s : null;
+                FhirDateRange? end = FhirDateRange.TryParse(period.End, out var e) ? e : null;
+                if (start is not null || end is not null)
+                {
+                    var range = FhirDateRange.Between(start, end);
+                    values.Add(new DateIndexValue(id, range.Low, range.High));
+                }
+
+                break;
+            case Timing timing:
+                var events = timing.EventElement
+                    .Select(x => FhirDateRange.TryParse(x.Value, out var r) ? r : (FhirDateRange?)null)
+                    .OfType<FhirDateRange>()
+                    .ToList();
+                if (events.Count > 0)
+                {
+                    values.Add(new DateIndexValue(id, events.Min(r => r.Low), events.Max(r => r.High)));
+                }
+                else if (timing.Repeat?.Bounds is Period bounds)
+                {
+                    AddDate(id, bounds, values);
+                }
+
+                break;
+            case PrimitiveType primitive when FhirDateRange.TryParse(primitive.ToString(), out var range):
+                values.Add(new DateIndexValue(id, range.Low, range.High));
+                break;
+        }
+    }
+
+    private static void AddQuantity(int id, Base element, List<IndexValue> values)
+    {
+        switch (element)
+        {
+            case Quantity { Value: { } value } quantity:
+                var (low, high) = PrecisionRange(value);
+                values.Add(new QuantityIndexValue(id, quantity.System, quantity.Code, quantity.Unit, value, low, high));
+                break;
+            case Money { Value: { } amount } money:
+                var (mlow, mhigh) = PrecisionRange(amount);
+                values.Add(new QuantityIndexValue(id, "urn:iso:std:iso:4217", money.Currency?.ToString(), null, amount, mlow, mhigh));
+                break;
+        }
+    }
+
+    private static decimal? NumberOf(Base element) => element switch
+    {
+        FhirDecimal { Value: { } d } => d,
+        Integer { Value: { } i } => i,
+        PositiveInt { Value: { } p } => p,
+        UnsignedInt { Value: { } u } => u,
+        Integer64 { Value: { } l } => l,
+        Quantity { Value: { } q } => q,
+        _ => null,
+    };
+
+    /// <summary>The range implied by the written precision: 100 means [99.5, 100.5), 1.50 means [1.495, 1.505).</summary>
+    public static (decimal Low, decimal High) PrecisionRange(decimal value)
+    {
+        var scale = (value.Scale);
+        var half = 0.5m / Pow10(scale);
+        return (value - half, value + half);
+    }
+
+    private static decimal Pow10(int scale)
+    {
+        var result = 1m;
+        for (var i = 0; i < scale; i++)
+        {
+            result *= 10;
+        }
+
+        return result;
+    }
+
+    internal static string Invariant(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private sealed record CompiledParameter(SearchParameterInfo Info, CompiledExpression Expression);
+}

@@ -1,0 +1,30 @@
+using Hl7.Fhir.Model;
+
+namespace Carelake.Core.Search;
+
+/// <summary>One search parameter as it applies to one resource type (the spec shares definitions across types).</summary>
+public sealed record SearchParameterInfo
+{
+    /// <summary>Storage id of this (type, code) pair; 0 until the storage provider assigns one.</summary>
+    public int Id { get; init; }
+
+    public required string ResourceType { get; init; }
+
+    public required string Code { get; init; }
+
+    public required SearchParamType Type { get; init; }
+
+    public required string Url { get; init; }
+
+    /// <summary>The part of the definition's FHIRPath expression that applies to <see cref="ResourceType"/>.</summary>
+    public required string Expression { get; init; }
+
+    /// <summary>Reference target types the definition allows (empty: any).</summary>
+    public IReadOnlyList<string> TargetTypes { get; init; } = [];
+
+    /// <summary>
+    /// Set when the expression restricts references by the type of their target (<c>where(resolve() is Patient)</c>):
+    /// resolution is replaced by reading the type from the reference itself, which needs no database lookup.
+    /// </summary>
+    public string? TargetTypeFilter { get; init; }
+}

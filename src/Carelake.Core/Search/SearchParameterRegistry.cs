@@ -1,0 +1,160 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+using Carelake.Core.Fhir;
+using Hl7.Fhir.Model;
+
+namespace Carelake.Core.Search;
+
+/// <summary>
+/// The active search parameters per resource type, built from the R4 specification's SearchParameter definitions
+/// that ship with the Firely SDK. Each parameter carries a storage id (assigned and persisted by the storage provider
+/// so index rows stay meaningful across restarts and nodes).
+/// </summary>
+public sealed partial class SearchParameterRegistry
+{
+    /// <summary>Parameters answered from resource columns rather than index tables.</summary>
+    public static readonly FrozenSet<string> ColumnParameters = FrozenSet.Create(StringComparer.Ordinal, "_id", "_lastUpdated");
+
+    private readonly FrozenDictionary<string, FrozenDictionary<string, SearchParameterInfo>> _byType;
+
+    public SearchParameterRegistry(IEnumerable<SearchParameterInfo> parameters)
+    {
+        _byType = parameters
+            .GroupBy(p => p.ResourceType, StringComparer.Ordinal)
+            .ToFrozenDictionary(
+                g => g.Key,
+                g => g.GroupBy(p => p.Code, StringComparer.Ordinal).ToFrozenDictionary(c => c.Key, c => c.First(), StringComparer.Ordinal),
+                StringComparer.Ordinal);
+        All = _byType.Values.SelectMany(d => d.Values).ToArray();
+    }
+
+    public IReadOnlyList<SearchParameterInfo> All { get; }
+
+    public bool TryGet(string resourceType, string code, out SearchParameterInfo parameter)
+    {
+        if (_byType.TryGetValue(resourceType, out var byCode) && byCode.TryGetValue(code, out var found))
+        {
+            parameter = found;
+            return true;
+        }
+
+        parameter = null!;
+        return false;
+    }
+
+    public IEnumerable<SearchParameterInfo> ForType(string resourceType) =>
+        _byType.TryGetValue(resourceType, out var byCode) ? byCode.Values : [];
+
+    /// <summary>
+    /// The standard R4 parameters that can be indexed, one entry per (resource type, code), without storage ids.
+    /// Composite and special parameters are not indexed yet; _id and _lastUpdated are answered from columns.
+    /// </summary>
+    public static IReadOnlyList<SearchParameterInfo> StandardDefinitions()
+    {
+        var result = new List<SearchParameterInfo>();
+        foreach (var definition in ModelInfo.SearchParameters)
+        {
+            if (definition.Type is SearchParamType.Composite or SearchParamType.Special || definition.Expression is null
+                || definition.Code is null || definition.Resource is null || ColumnParameters.Contains(definition.Code))
+            {
+                continue;
+            }
+
+            var targets = definition.Target?.Select(t => t.ToString()).ToArray() ?? [];
+            var types = definition.Resource is "Resource" or "DomainResource"
+                ? ResourceTypes.All.Where(t => definition.Resource == "Resource" || IsDomainResource(t))
+                : [definition.Resource];
+            foreach (var type in types)
+            {
+                var expression = ExpressionFor(definition.Expression, definition.Resource, type);
+                if (expression is null)
+                {
+                    continue;
+                }
+
+                string? filter = null;
+                var match = ResolveIsType().Match(expression);
+                if (match.Success)
+                {
+                    filter = match.Groups[1].Value;
+                    expression = ResolveIsType().Replace(expression, string.Empty);
+                }
+
+                result.Add(new SearchParameterInfo
+                {
+                    ResourceType = type,
+                    Code = definition.Code,
+                    Type = definition.Type,
+                    Url = definition.Url ?? $"http://hl7.org/fhir/SearchParameter/{type}-{definition.Code}",
+                    Expression = expression,
+                    TargetTypes = targets,
+                    TargetTypeFilter = filter,
+                });
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Keeps the '|'-separated parts of a shared expression that start at <paramref name="type"/>.</summary>
+    internal static string? ExpressionFor(string expression, string definedOn, string type)
+    {
+        var root = definedOn is "Resource" or "DomainResource" ? definedOn : type;
+        var parts = SplitTopLevel(expression)
+            .Select(p => p.Trim())
+            .Where(p => StartsWithType(p, root))
+            .Select(p => root == type ? p : ReplaceRoot(p, root, type))
+            .ToArray();
+        return parts.Length == 0 ? null : string.Join(" | ", parts);
+    }
+
+    private static bool StartsWithType(string part, string type)
+    {
+        var span = part.AsSpan().TrimStart('(').TrimStart();
+        return span.StartsWith(type, StringComparison.Ordinal) && span.Length > type.Length && span[type.Length] is '.' or ' ' or ')';
+    }
+
+    private static string ReplaceRoot(string part, string root, string type)
+    {
+        var index = part.IndexOf(root, StringComparison.Ordinal);
+        return string.Concat(part.AsSpan(0, index), type, part.AsSpan(index + root.Length));
+    }
+
+    private static List<string> SplitTopLevel(string expression)
+    {
+        var parts = new List<string>();
+        var depth = 0;
+        var inString = false;
+        var start = 0;
+        for (var i = 0; i < expression.Length; i++)
+        {
+            var c = expression[i];
+            if (c == '\'' && (i == 0 || expression[i - 1] != '\\'))
+            {
+                inString = !inString;
+            }
+            else if (!inString && c == '(')
+            {
+                depth++;
+            }
+            else if (!inString && c == ')')
+            {
+                depth--;
+            }
+            else if (!inString && depth == 0 && c == '|')
+            {
+                parts.Add(expression[start..i]);
+                start = i + 1;
+            }
+        }
+
+        parts.Add(expression[start..]);
+        return parts;
+    }
+
+    private static bool IsDomainResource(string type) =>
+        ModelInfo.GetTypeForFhirType(type) is { } clr && typeof(DomainResource).IsAssignableFrom(clr);
+
+    [GeneratedRegex(@"\.where\(resolve\(\) is (\w+)\)", RegexOptions.CultureInvariant)]
+    private static partial Regex ResolveIsType();
+}

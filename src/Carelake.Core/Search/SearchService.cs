@@ -1,0 +1,110 @@
+using System.Text;
+using Carelake.Core.Fhir;
+using Carelake.Core.Storage;
+using Hl7.Fhir.Model;
+
+namespace Carelake.Core.Search;
+
+/// <summary>Type-level search: parse, run on the store, and shape the searchset with self/next links.</summary>
+public sealed class SearchService(IResourceStore store, SearchQueryParser parser)
+{
+    public async Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
+    {
+        var parsed = parser.Parse(resourceType, parameters, strict);
+        var page = await store.SearchAsync(parsed.Query, cancellationToken);
+        var links = new List<(string, string)> { ("self", Link(baseUrl, resourceType, parsed.Used, parsed.Query.Cursor)) };
+        if (page.NextCursor is not null)
+        {
+            links.Add(("next", Link(baseUrl, resourceType, parsed.Used, page.NextCursor)));
+        }
+
+        OperationOutcome? outcome = null;
+        if (parsed.Ignored.Count > 0)
+        {
+            outcome = Outcomes.Issue(
+                OperationOutcome.IssueSeverity.Warning,
+                OperationOutcome.IssueType.NotSupported,
+                $"Ignored unknown or unsupported search parameters: {string.Join(", ", parsed.Ignored)}.",
+                null);
+        }
+
+        return new SearchResultBundle
+        {
+            Type = Bundle.BundleType.Searchset,
+            Total = page.Total,
+            Links = links,
+            Entries = page.Resources,
+            Outcome = outcome,
+        };
+    }
+
+    public async Task<SearchResultBundle> HistoryAsync(string baseUrl, string? type, string? id, IReadOnlyList<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? since = null;
+        DateTimeOffset? at = null;
+        var count = 50;
+        long? before = null;
+        var used = new List<KeyValuePair<string, string>>();
+        foreach (var (key, value) in parameters)
+        {
+            switch (key)
+            {
+                case "_since":
+                    since = ParseInstant(value, key);
+                    used.Add(new(key, value));
+                    break;
+                case "_at":
+                    at = ParseInstant(value, key);
+                    used.Add(new(key, value));
+                    break;
+                case "_count":
+                    if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out count))
+                    {
+                        throw FhirException.BadRequest($"_count must be a non-negative integer, not '{value}'.");
+                    }
+
+                    count = Math.Clamp(count, 0, 1000);
+                    used.Add(new(key, value));
+                    break;
+                case "_cursor":
+                    before = long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b)
+                        ? b
+                        : throw FhirException.BadRequest("The paging cursor is not valid; follow the links the server returns.");
+                    break;
+            }
+        }
+
+        var page = await store.HistoryAsync(new HistoryQuery(type, id, since, at, count, before), cancellationToken);
+        var path = type is null ? "_history" : id is null ? $"{type}/_history" : $"{type}/{id}/_history";
+        var links = new List<(string, string)> { ("self", Link(baseUrl, path, used, before?.ToString(System.Globalization.CultureInfo.InvariantCulture))) };
+        if (page.NextCursor is { } next)
+        {
+            links.Add(("next", Link(baseUrl, path, used, next.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
+        return new SearchResultBundle { Type = Bundle.BundleType.History, Links = links, Entries = page.Versions };
+    }
+
+    private static DateTimeOffset ParseInstant(string value, string key) =>
+        FhirDateRange.TryParse(value, out var range)
+            ? new DateTimeOffset(range.Low, TimeSpan.Zero)
+            : throw FhirException.BadRequest($"'{value}' is not a valid instant for {key}.");
+
+    private static string Link(string baseUrl, string path, IReadOnlyList<KeyValuePair<string, string>> parameters, string? cursor)
+    {
+        var builder = new StringBuilder(baseUrl).Append('/').Append(path);
+        var separator = '?';
+        foreach (var (key, value) in parameters)
+        {
+            builder.Append(separator).Append(Uri.EscapeDataString(key)).Append('=').Append(Uri.EscapeDataString(value));
+            separator = '&';
+        }
+
+        if (cursor is not null)
+        {
+            builder.Append(separator).Append("_cursor=").Append(Uri.EscapeDataString(cursor));
+        }
+
+        return builder.ToString();
+    }
+}

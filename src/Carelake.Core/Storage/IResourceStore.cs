@@ -1,0 +1,64 @@
+using Carelake.Core.Search;
+
+namespace Carelake.Core.Storage;
+
+/// <summary>
+/// The storage provider contract. Writes are optimistic: each <see cref="ResourceWrite"/> names the version it replaces
+/// and the provider refuses the whole unit if any resource moved on in between, so concurrent writers on any number of
+/// nodes never lose an update. Everything passed to one <see cref="CommitAsync"/> commits atomically and durably
+/// before the task completes.
+/// </summary>
+public interface IResourceStore : IAsyncDisposable
+{
+    string ProviderName { get; }
+
+    /// <summary>Applies migrations and returns the storage ids of the given search parameters (assigning new ones).</summary>
+    Task<IReadOnlyDictionary<(string Type, string Code), int>> InitializeAsync(IReadOnlyList<SearchParameterInfo> parameters, CancellationToken cancellationToken);
+
+    /// <summary>The current version of a resource, including a deletion tombstone; null when it never existed.</summary>
+    Task<ResourceVersion?> ReadAsync(string type, string id, CancellationToken cancellationToken);
+
+    Task<ResourceVersion?> ReadVersionAsync(string type, string id, long version, CancellationToken cancellationToken);
+
+    Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken);
+
+    Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken);
+
+    Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken);
+
+    Task<IReadOnlyDictionary<string, long>> CountByTypeAsync(CancellationToken cancellationToken);
+
+    Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One stored version. <see cref="Json"/> is the UTF-8 resource exactly as returned to clients; null for a deletion.</summary>
+public sealed record ResourceVersion(string Type, string Id, long Version, DateTimeOffset LastUpdated, bool Deleted, string Method, byte[]? Json);
+
+/// <summary>
+/// A new version to store. <see cref="ExpectedCurrentVersion"/> is the version it replaces (0: the resource must not
+/// exist yet). A null <see cref="Json"/> records a deletion.
+/// </summary>
+public sealed record ResourceWrite(
+    string Type,
+    string Id,
+    long Version,
+    long ExpectedCurrentVersion,
+    DateTimeOffset LastUpdated,
+    string Method,
+    byte[]? Json,
+    IReadOnlyList<IndexValue> Indexes);
+
+/// <param name="ConflictIndex">Index of the first write whose expected version did not hold; -1 on success.</param>
+/// <param name="ActualVersion">The version actually current for that write (0: none).</param>
+public sealed record CommitResult(int ConflictIndex, long ActualVersion)
+{
+    public static readonly CommitResult Success = new(-1, 0);
+
+    public bool Succeeded => ConflictIndex < 0;
+}
+
+public sealed record SearchPage(IReadOnlyList<ResourceVersion> Resources, string? NextCursor, long? Total);
+
+public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, DateTimeOffset? At, int Count, long? BeforeVersionRow);
+
+public sealed record HistoryPage(IReadOnlyList<ResourceVersion> Versions, long? NextCursor);

@@ -1,0 +1,330 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Carelake.Core.Search;
+using Carelake.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Carelake.Storage.Sqlite;
+
+/// <summary>
+/// The embedded storage provider: one SQLite file in WAL mode. One writer connection with group commit
+/// (<see cref="SqliteWriter"/>); readers use their own pooled connections and never block the writer.
+/// </summary>
+public sealed class SqliteResourceStore : IResourceStore
+{
+    private readonly SqliteOptions _options;
+    private readonly string _connectionString;
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private SqliteConnection? _writerConnection;
+    private SqliteWriter? _writer;
+
+    public SqliteResourceStore(SqliteOptions options)
+    {
+        _options = options;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string ProviderName => "sqlite";
+
+    public Task<IReadOnlyDictionary<(string Type, string Code), int>> InitializeAsync(IReadOnlyList<SearchParameterInfo> parameters, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(_options.Path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA journal_mode = WAL");
+        Execute(connection, $"PRAGMA synchronous = {SynchronousLevel(_options.Synchronous)}");
+        Execute(connection, "PRAGMA busy_timeout = 30000");
+        Execute(connection, "PRAGMA cache_size = -65536");
+        Execute(connection, "PRAGMA temp_store = MEMORY");
+        // The WAL is checkpointed by the writer; a large limit keeps checkpoints rare during bulk ingest.
+        Execute(connection, "PRAGMA wal_autocheckpoint = 10000");
+        SqliteMigrations.Apply(connection);
+        var ids = AssignParameterIds(connection, parameters);
+        _writerConnection = connection;
+        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit);
+        return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);
+    }
+
+    public Task<ResourceVersion?> ReadAsync(string type, string id, CancellationToken cancellationToken) =>
+        WithReaderAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT r.version, r.last_updated, r.deleted, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE r.type = $t AND r.id = $i";
+            command.Parameters.AddWithValue("$t", type);
+            command.Parameters.AddWithValue("$i", id);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadVersion(reader, type, id, 0) : null;
+        });
+
+    public Task<ResourceVersion?> ReadVersionAsync(string type, string id, long version, CancellationToken cancellationToken) =>
+        WithReaderAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT v.version, v.last_updated, v.payload IS NULL, v.method, v.payload FROM resource r JOIN resource_version v ON v.sid = r.sid WHERE r.type = $t AND r.id = $i AND v.version = $v";
+            command.Parameters.AddWithValue("$t", type);
+            command.Parameters.AddWithValue("$i", id);
+            command.Parameters.AddWithValue("$v", version);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadVersion(reader, type, id, 0) : null;
+        });
+
+    public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken) =>
+        (_writer ?? throw new InvalidOperationException("The store is not initialised.")).CommitAsync(writes, cancellationToken);
+
+    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
+        WithReaderAsync(connection =>
+        {
+            var afterSid = ParseCursor(query.Cursor);
+            var (sql, parameters) = SqliteSearchSql.Build(query, afterSid, query.Count + 1, countOnly: false);
+            var resources = new List<ResourceVersion>(Math.Min(query.Count, 1000));
+            long lastSid = 0;
+            var hasMore = false;
+            using (var command = connection.CreateCommand())
+            {
+                command.CommandText = sql;
+                command.Parameters.AddRange(parameters);
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    if (resources.Count == query.Count)
+                    {
+                        hasMore = true;
+                        break;
+                    }
+
+                    lastSid = reader.GetInt64(0);
+                    resources.Add(new ResourceVersion(
+                        query.ResourceType,
+                        reader.GetString(1),
+                        reader.GetInt64(2),
+                        new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+                        false,
+                        reader.GetString(4),
+                        (byte[])reader.GetValue(5)));
+                }
+            }
+
+            long? total = null;
+            if (query.IncludeTotal || query.Count == 0)
+            {
+                var (countSql, countParameters) = SqliteSearchSql.Build(query, 0, 0, countOnly: true);
+                using var count = connection.CreateCommand();
+                count.CommandText = countSql;
+                count.Parameters.AddRange(countParameters);
+                total = (long)count.ExecuteScalar()!;
+            }
+
+            return new SearchPage(resources, hasMore ? lastSid.ToString(CultureInfo.InvariantCulture) : null, total);
+        });
+
+    public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
+        WithReaderAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new System.Text.StringBuilder(
+                "SELECT v.rid, r.type, r.id, v.version, v.last_updated, v.payload IS NULL, v.method, v.payload FROM resource_version v JOIN resource r ON r.sid = v.sid WHERE 1 = 1");
+            if (query.Type is not null)
+            {
+                sql.Append(" AND r.type = $t");
+                command.Parameters.AddWithValue("$t", query.Type);
+            }
+
+            if (query.Id is not null)
+            {
+                sql.Append(" AND r.id = $i");
+                command.Parameters.AddWithValue("$i", query.Id);
+            }
+
+            if (query.Since is { } since)
+            {
+                sql.Append(" AND v.last_updated >= $since");
+                command.Parameters.AddWithValue("$since", since.UtcTicks);
+            }
+
+            if (query.At is { } at)
+            {
+                // _at: the versions current at that instant — the newest version of each resource at or before it.
+                sql.Append(" AND v.version = (SELECT MAX(v2.version) FROM resource_version v2 WHERE v2.sid = v.sid AND v2.last_updated <= $at)");
+                command.Parameters.AddWithValue("$at", at.UtcTicks);
+            }
+
+            if (query.BeforeVersionRow is { } before)
+            {
+                sql.Append(" AND v.rid < $before");
+                command.Parameters.AddWithValue("$before", before);
+            }
+
+            sql.Append(" ORDER BY v.rid DESC LIMIT $limit");
+            command.Parameters.AddWithValue("$limit", query.Count + 1);
+            command.CommandText = sql.ToString();
+            var versions = new List<ResourceVersion>();
+            long lastRid = 0;
+            var hasMore = false;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (versions.Count == query.Count)
+                {
+                    hasMore = true;
+                    break;
+                }
+
+                lastRid = reader.GetInt64(0);
+                versions.Add(ReadVersion(reader, reader.GetString(1), reader.GetString(2), 3));
+            }
+
+            return new HistoryPage(versions, hasMore ? lastRid : null);
+        });
+
+    public Task<IReadOnlyDictionary<string, long>> CountByTypeAsync(CancellationToken cancellationToken) =>
+        WithReaderAsync<IReadOnlyDictionary<string, long>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT type, COUNT(*) FROM resource WHERE deleted = 0 GROUP BY type ORDER BY type";
+            using var reader = command.ExecuteReader();
+            var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+
+            return counts;
+        });
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) =>
+        _writer is null
+            ? Task.FromResult(false)
+            : WithReaderAsync(connection =>
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT COUNT(*) FROM schema_migration";
+                return (long)command.ExecuteScalar()! > 0;
+            });
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_writer is not null)
+        {
+            await _writer.DisposeAsync();
+        }
+
+        if (_writerConnection is not null)
+        {
+            // Fold the WAL back into the main file on clean shutdown so a copied .db file is complete.
+            Execute(_writerConnection, "PRAGMA wal_checkpoint(TRUNCATE)");
+            await _writerConnection.DisposeAsync();
+        }
+
+        while (_readers.TryTake(out var reader))
+        {
+            await reader.DisposeAsync();
+        }
+    }
+
+    private static long ParseCursor(string? cursor) =>
+        cursor is null ? 0
+        : long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var sid) ? sid
+        : throw Carelake.Core.Fhir.FhirException.BadRequest("The paging cursor is not valid; follow the links the server returns.");
+
+    private static ResourceVersion ReadVersion(SqliteDataReader reader, string type, string id, int first)
+    {
+        var deleted = reader.GetInt64(first + 2) != 0;
+        return new ResourceVersion(
+            type,
+            id,
+            reader.GetInt64(first),
+            new DateTimeOffset(reader.GetInt64(first + 1), TimeSpan.Zero),
+            deleted,
+            reader.GetString(first + 3),
+            reader.IsDBNull(first + 4) ? null : (byte[])reader.GetValue(first + 4));
+    }
+
+    private async Task<T> WithReaderAsync<T>(Func<SqliteConnection, T> work)
+    {
+        if (!_readers.TryTake(out var connection))
+        {
+            connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync();
+            Execute(connection, "PRAGMA busy_timeout = 30000");
+            Execute(connection, "PRAGMA cache_size = -32768");
+        }
+
+        try
+        {
+            var result = work(connection);
+            _readers.Add(connection);
+            return result;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static Dictionary<(string Type, string Code), int> AssignParameterIds(SqliteConnection connection, IReadOnlyList<SearchParameterInfo> parameters)
+    {
+        var ids = new Dictionary<(string Type, string Code), int>();
+        using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT param_id, resource_type, code FROM search_param";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                ids[(reader.GetString(1), reader.GetString(2))] = reader.GetInt32(0);
+            }
+        }
+
+        var missing = parameters.Where(p => !ids.ContainsKey((p.ResourceType, p.Code))).ToList();
+        if (missing.Count > 0)
+        {
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO search_param (resource_type, code, kind, url) VALUES ($t, $c, $k, $u) RETURNING param_id";
+            var t = insert.Parameters.Add("$t", SqliteType.Text);
+            var c = insert.Parameters.Add("$c", SqliteType.Text);
+            var k = insert.Parameters.Add("$k", SqliteType.Text);
+            var u = insert.Parameters.Add("$u", SqliteType.Text);
+            foreach (var parameter in missing)
+            {
+                t.Value = parameter.ResourceType;
+                c.Value = parameter.Code;
+                k.Value = parameter.Type.ToString().ToLowerInvariant();
+                u.Value = parameter.Url;
+                ids[(parameter.ResourceType, parameter.Code)] = (int)(long)insert.ExecuteScalar()!;
+            }
+
+            transaction.Commit();
+        }
+
+        return ids;
+    }
+
+    private static string SynchronousLevel(string value) => value.ToUpperInvariant() switch
+    {
+        "FULL" => "FULL",
+        "NORMAL" => "NORMAL",
+        "EXTRA" => "EXTRA",
+        _ => throw new ArgumentException($"Unknown SQLite synchronous level '{value}' (FULL, NORMAL or EXTRA)."),
+    };
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

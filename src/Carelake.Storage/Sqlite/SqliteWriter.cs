@@ -1,0 +1,316 @@
+using System.Threading.Channels;
+using Carelake.Core.Search;
+using Carelake.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Carelake.Storage.Sqlite;
+
+/// <summary>
+/// The single writer of a SQLite database, with group commit. SQLite admits one writer at a time, and each durable
+/// commit costs an fsync; so concurrent write units queue here and are committed together: one transaction, one
+/// fsync, each unit inside its own savepoint so that a unit whose version check fails is rolled back alone.
+/// A unit's task completes only after the COMMIT that contains it has returned.
+/// </summary>
+internal sealed class SqliteWriter : IAsyncDisposable
+{
+    private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SqliteConnection _connection;
+    private readonly int _maxUnitsPerCommit;
+    private readonly Task _loop;
+    private readonly Commands _commands;
+
+    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit)
+    {
+        _connection = connection;
+        _maxUnitsPerCommit = maxUnitsPerCommit;
+        _commands = new Commands(connection);
+        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        // A unit once queued is committed even if the caller goes away: half-cancelled writes would be worse.
+        var unit = new WriteUnit(writes, new TaskCompletionSource<CommitResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The storage writer is shut down.");
+        }
+
+        return unit.Completion.Task;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Drain: every queued unit is committed before the connection closes (graceful shutdown).
+        _queue.Writer.TryComplete();
+        await _loop;
+        _commands.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WriteUnit>(_maxUnitsPerCommit);
+        while (await _queue.Reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _maxUnitsPerCommit && _queue.Reader.TryRead(out var unit))
+            {
+                batch.Add(unit);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            CommitBatch(batch);
+        }
+    }
+
+    private void CommitBatch(List<WriteUnit> batch)
+    {
+        var results = new CommitResult[batch.Count];
+        try
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            _commands.Bind(transaction);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                _commands.Savepoint.ExecuteNonQuery();
+                var result = Apply(batch[i].Writes);
+                if (!result.Succeeded)
+                {
+                    _commands.RollbackToSavepoint.ExecuteNonQuery();
+                }
+
+                _commands.ReleaseSavepoint.ExecuteNonQuery();
+                results[i] = result;
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception e) when (e is SqliteException or InvalidOperationException)
+        {
+            if (batch.Count > 1)
+            {
+                // One unit's failure (a constraint, a full disk) must not fail its neighbours: retry them one by one.
+                foreach (var unit in batch)
+                {
+                    CommitBatch([unit]);
+                }
+            }
+            else
+            {
+                batch[0].Completion.TrySetException(e);
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Completion.TrySetResult(results[i]);
+        }
+    }
+
+    private CommitResult Apply(IReadOnlyList<ResourceWrite> writes)
+    {
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var write = writes[i];
+            var c = _commands;
+            c.SelectCurrent.Parameters[0].Value = write.Type;
+            c.SelectCurrent.Parameters[1].Value = write.Id;
+            long sid = 0;
+            long currentVersion = 0;
+            using (var reader = c.SelectCurrent.ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    sid = reader.GetInt64(0);
+                    currentVersion = reader.GetInt64(1);
+                }
+            }
+
+            if (currentVersion != write.ExpectedCurrentVersion || write.Version != currentVersion + 1)
+            {
+                return new CommitResult(i, currentVersion);
+            }
+
+            var ticks = write.LastUpdated.UtcTicks;
+            var deleted = write.Json is null ? 1 : 0;
+            if (sid == 0)
+            {
+                c.InsertResource.Parameters[0].Value = write.Type;
+                c.InsertResource.Parameters[1].Value = write.Id;
+                c.InsertResource.Parameters[2].Value = write.Version;
+                c.InsertResource.Parameters[3].Value = deleted;
+                c.InsertResource.Parameters[4].Value = ticks;
+                sid = (long)c.InsertResource.ExecuteScalar()!;
+            }
+            else
+            {
+                c.DeleteIndexes(sid);
+            }
+
+            c.InsertVersion.Parameters[0].Value = sid;
+            c.InsertVersion.Parameters[1].Value = write.Version;
+            c.InsertVersion.Parameters[2].Value = ticks;
+            c.InsertVersion.Parameters[3].Value = write.Method;
+            c.InsertVersion.Parameters[4].Value = (object?)write.Json ?? DBNull.Value;
+            var rid = (long)c.InsertVersion.ExecuteScalar()!;
+
+            c.UpdateResource.Parameters[0].Value = sid;
+            c.UpdateResource.Parameters[1].Value = write.Version;
+            c.UpdateResource.Parameters[2].Value = rid;
+            c.UpdateResource.Parameters[3].Value = deleted;
+            c.UpdateResource.Parameters[4].Value = ticks;
+            c.UpdateResource.ExecuteNonQuery();
+
+            if (write.Json is not null)
+            {
+                foreach (var value in write.Indexes)
+                {
+                    c.InsertIndex(sid, value);
+                }
+            }
+        }
+
+        return CommitResult.Success;
+    }
+
+    private sealed record WriteUnit(IReadOnlyList<ResourceWrite> Writes, TaskCompletionSource<CommitResult> Completion);
+
+    /// <summary>Prepared statements reused for every write: parsing SQL per row would dominate ingest time.</summary>
+    private sealed class Commands : IDisposable
+    {
+        private static readonly string[] IndexTables = ["idx_string", "idx_token", "idx_reference", "idx_date", "idx_number", "idx_quantity", "idx_uri"];
+
+        private readonly List<SqliteCommand> _all = [];
+        private readonly SqliteCommand[] _deleteIndexes;
+        private readonly SqliteCommand _insertString;
+        private readonly SqliteCommand _insertToken;
+        private readonly SqliteCommand _insertReference;
+        private readonly SqliteCommand _insertDate;
+        private readonly SqliteCommand _insertNumber;
+        private readonly SqliteCommand _insertQuantity;
+        private readonly SqliteCommand _insertUri;
+
+        public Commands(SqliteConnection connection)
+        {
+            SqliteCommand Make(string sql, int parameters)
+            {
+                var command = connection.CreateCommand();
+                command.CommandText = sql;
+                for (var i = 1; i <= parameters; i++)
+                {
+                    command.Parameters.Add(new SqliteParameter("$" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), null));
+                }
+
+                _all.Add(command);
+                return command;
+            }
+
+            Savepoint = Make("SAVEPOINT unit", 0);
+            RollbackToSavepoint = Make("ROLLBACK TO unit", 0);
+            ReleaseSavepoint = Make("RELEASE unit", 0);
+            SelectCurrent = Make("SELECT sid, version FROM resource WHERE type = $1 AND id = $2", 2);
+            InsertResource = Make("INSERT INTO resource (type, id, version, rid, deleted, last_updated) VALUES ($1, $2, $3, 0, $4, $5) RETURNING sid", 5);
+            InsertVersion = Make("INSERT INTO resource_version (sid, version, last_updated, method, payload) VALUES ($1, $2, $3, $4, $5) RETURNING rid", 5);
+            UpdateResource = Make("UPDATE resource SET version = $2, rid = $3, deleted = $4, last_updated = $5 WHERE sid = $1", 5);
+            _deleteIndexes = IndexTables
+                .Select(table => Make($"DELETE FROM {table} WHERE sid = $1", 1))
+                .ToArray();
+            _insertString = Make("INSERT INTO idx_string (sid, param_id, value_norm, value_exact) VALUES ($1, $2, $3, $4)", 4);
+            _insertToken = Make("INSERT INTO idx_token (sid, param_id, system, code, text) VALUES ($1, $2, $3, $4, $5)", 5);
+            _insertReference = Make("INSERT INTO idx_reference (sid, param_id, target_type, target_id, target_version, url) VALUES ($1, $2, $3, $4, $5, $6)", 6);
+            _insertDate = Make("INSERT INTO idx_date (sid, param_id, low, high) VALUES ($1, $2, $3, $4)", 4);
+            _insertNumber = Make("INSERT INTO idx_number (sid, param_id, value, low, high) VALUES ($1, $2, $3, $4, $5)", 5);
+            _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8);
+            _insertUri = Make("INSERT INTO idx_uri (sid, param_id, uri) VALUES ($1, $2, $3)", 3);
+        }
+
+        public SqliteCommand Savepoint { get; }
+
+        public SqliteCommand RollbackToSavepoint { get; }
+
+        public SqliteCommand ReleaseSavepoint { get; }
+
+        public SqliteCommand SelectCurrent { get; }
+
+        public SqliteCommand InsertResource { get; }
+
+        public SqliteCommand InsertVersion { get; }
+
+        public SqliteCommand UpdateResource { get; }
+
+        public void Bind(SqliteTransaction transaction)
+        {
+            foreach (var command in _all)
+            {
+                command.Transaction = transaction;
+            }
+        }
+
+        public void DeleteIndexes(long sid)
+        {
+            foreach (var command in _deleteIndexes)
+            {
+                command.Parameters[0].Value = sid;
+                command.ExecuteNonQuery();
+            }
+        }
+
+        public void InsertIndex(long sid, IndexValue value)
+        {
+            SqliteCommand command;
+            switch (value)
+            {
+                case StringIndexValue s:
+                    command = Set(_insertString, sid, s.ParamId, s.Normalized, s.Exact);
+                    break;
+                case TokenIndexValue t:
+                    command = Set(_insertToken, sid, t.ParamId, t.System, t.Code, t.Text);
+                    break;
+                case ReferenceIndexValue r:
+                    command = Set(_insertReference, sid, r.ParamId, r.TargetType, r.TargetId, r.TargetVersion, r.Url);
+                    break;
+                case DateIndexValue d:
+                    command = Set(_insertDate, sid, d.ParamId, d.Low, d.High);
+                    break;
+                case NumberIndexValue n:
+                    command = Set(_insertNumber, sid, n.ParamId, (double)n.Value, (double)n.Low, (double)n.High);
+                    break;
+                case QuantityIndexValue q:
+                    command = Set(_insertQuantity, sid, q.ParamId, q.System, q.Code, q.Unit, (double)q.Value, (double)q.Low, (double)q.High);
+                    break;
+                case UriIndexValue u:
+                    command = Set(_insertUri, sid, u.ParamId, u.Uri);
+                    break;
+                default:
+                    throw new InvalidOperationException($"Unknown index value {value.GetType().Name}.");
+            }
+
+            command.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in _all)
+            {
+                command.Dispose();
+            }
+        }
+
+        private static SqliteCommand Set(SqliteCommand command, params object?[] values)
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                command.Parameters[i].Value = values[i] ?? DBNull.Value;
+            }
+
+            return command;
+        }
+    }
+}

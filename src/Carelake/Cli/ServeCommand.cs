@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Carelake.Core.Generation;
+using Carelake.Hosting;
+using Carelake.Import;
+
+namespace Carelake.Cli;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var dataDir = CommonOptions.DataDir();
+        var urls = new Option<string?>("--urls") { Description = "URLs to listen on, ';'-separated (default http://localhost:8080)." };
+        var demo = new Option<bool>("--demo") { Description = "Load generated demo patients on first start (empty database only)." };
+        var dev = new Option<bool>("--dev") { Description = "Developer mode: switches authentication off (insecure; never in production)." };
+        var command = new Command("serve", "Start the FHIR server (and the web app) with embedded storage.") { dataDir, urls, demo, dev };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = CommonOptions.Load(o =>
+            {
+                o.DataDir = parse.GetValue(dataDir) ?? o.DataDir;
+                o.Urls = parse.GetValue(urls) ?? o.Urls;
+                o.Demo |= parse.GetValue(demo);
+                o.Dev |= parse.GetValue(dev);
+            });
+            if (CommonOptions.ReportInvalid(options) is { } exit)
+            {
+                return exit;
+            }
+
+            await using var app = await ServerHost.BuildAsync(options, [], cancellationToken);
+            if (options.Dev)
+            {
+                Console.Error.WriteLine("WARNING: --dev mode. Do not use with real patient data.");
+            }
+
+            if (options.Demo)
+            {
+                await LoadDemoDataAsync(app.Services.GetRequiredService<CarelakeServices>(), options, cancellationToken);
+            }
+
+            await app.StartAsync(cancellationToken);
+            Console.WriteLine($"Carelake is listening on {options.Urls} — FHIR API at {options.Urls.Split(';')[0].TrimEnd('/')}{options.BasePath} (data in {Path.GetFullPath(options.DataDir)}).");
+            await app.WaitForShutdownAsync(CancellationToken.None);
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task LoadDemoDataAsync(CarelakeServices services, CarelakeOptions options, CancellationToken cancellationToken)
+    {
+        var counts = await services.Store.CountByTypeAsync(cancellationToken);
+        if (counts.ContainsKey("Patient"))
+        {
+            Console.WriteLine($"Demo data: the database already holds {counts["Patient"]} patients; nothing loaded.");
+            return;
+        }
+
+        // Fixed seed and reference date: every fresh demo looks the same, which makes docs and bug reports reproducible.
+        var generator = new SyntheticDataGenerator(seed: 42, referenceNow: new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var summary = new ImportSummary();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await new ResourceImporter(services).ImportResourcesAsync(generator.Generate(options.DemoPatients), summary, null, cancellationToken);
+        Console.WriteLine($"Demo data: {summary.Created} resources for {options.DemoPatients} patients loaded in {started.Elapsed.TotalSeconds:F1} s.");
+    }
+}

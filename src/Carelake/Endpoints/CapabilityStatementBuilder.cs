@@ -1,0 +1,83 @@
+using Carelake.Core.Fhir;
+using Carelake.Core.Search;
+using Carelake.Hosting;
+using Hl7.Fhir.Model;
+
+namespace Carelake.Endpoints;
+
+/// <summary>
+/// The CapabilityStatement, generated from what is implemented: the interactions the endpoints map and the search
+/// parameters the registry indexes. When a feature is added, it is added here in the same change.
+/// </summary>
+public sealed class CapabilityStatementBuilder(CarelakeServices services)
+{
+    private static readonly CapabilityStatement.TypeRestfulInteraction[] TypeInteractions =
+    [
+        CapabilityStatement.TypeRestfulInteraction.Read,
+        CapabilityStatement.TypeRestfulInteraction.Vread,
+        CapabilityStatement.TypeRestfulInteraction.Update,
+        CapabilityStatement.TypeRestfulInteraction.Delete,
+        CapabilityStatement.TypeRestfulInteraction.Create,
+        CapabilityStatement.TypeRestfulInteraction.SearchType,
+        CapabilityStatement.TypeRestfulInteraction.HistoryInstance,
+        CapabilityStatement.TypeRestfulInteraction.HistoryType,
+    ];
+
+    private CapabilityStatement? _cached;
+
+    public CapabilityStatement Build(string baseUrl)
+    {
+        var template = _cached ??= Create();
+        var statement = (CapabilityStatement)template.DeepCopy();
+        statement.Implementation = new CapabilityStatement.ImplementationComponent { Description = "Carelake FHIR R4 server", Url = baseUrl };
+        return statement;
+    }
+
+    private CapabilityStatement Create()
+    {
+        var version = typeof(CapabilityStatementBuilder).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+        var rest = new CapabilityStatement.RestComponent { Mode = CapabilityStatement.RestfulCapabilityMode.Server };
+        foreach (var type in ResourceTypes.All.Order(StringComparer.Ordinal))
+        {
+            var resource = new CapabilityStatement.ResourceComponent
+            {
+                Type = type,
+                Versioning = CapabilityStatement.ResourceVersionPolicy.Versioned,
+                ReadHistory = true,
+                UpdateCreate = true,
+                ConditionalCreate = false,
+                ConditionalRead = CapabilityStatement.ConditionalReadStatus.NotSupported,
+                ConditionalUpdate = false,
+                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.NotSupported,
+                Interaction = TypeInteractions.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
+            };
+            resource.SearchParam.Add(Param("_id", SearchParamType.Token, "http://hl7.org/fhir/SearchParameter/Resource-id"));
+            resource.SearchParam.Add(Param("_lastUpdated", SearchParamType.Date, "http://hl7.org/fhir/SearchParameter/Resource-lastUpdated"));
+            foreach (var parameter in services.Registry.ForType(type).OrderBy(p => p.Code, StringComparer.Ordinal))
+            {
+                resource.SearchParam.Add(Param(parameter.Code, parameter.Type, parameter.Url));
+            }
+
+            rest.Resource.Add(resource);
+        }
+
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Transaction });
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch });
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem });
+
+        return new CapabilityStatement
+        {
+            Status = PublicationStatus.Active,
+            Date = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            Publisher = "Carelake",
+            Kind = CapabilityStatementKind.Instance,
+            Software = new CapabilityStatement.SoftwareComponent { Name = "Carelake", Version = version },
+            FhirVersion = FHIRVersion.N4_0_1,
+            Format = ["application/fhir+json", "application/fhir+xml", "json", "xml"],
+            Rest = [rest],
+        };
+    }
+
+    private static CapabilityStatement.SearchParamComponent Param(string name, SearchParamType type, string url) =>
+        new() { Name = name, Type = type, Definition = url };
+}

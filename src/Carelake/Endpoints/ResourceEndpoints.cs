@@ -1,0 +1,206 @@
+using Carelake.Core.Fhir;
+using Carelake.Core.Storage;
+using Carelake.Hosting;
+using Carelake.Http;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Endpoints;
+
+/// <summary>Instance and type interactions: read, vread, create, update, delete, search, history.</summary>
+internal static class ResourceEndpoints
+{
+    public static void Map(RouteGroupBuilder fhir, string basePath)
+    {
+        fhir.MapGet("/{type}", (HttpContext http, string type, CarelakeServices services) => SearchAsync(http, type, FhirContext.QueryParameters(http.Request), services, basePath));
+        fhir.MapPost("/{type}/_search", async (HttpContext http, string type, CarelakeServices services) =>
+        {
+            var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
+            var parameters = FhirContext.QueryParameters(http.Request).ToList();
+            if (form is not null)
+            {
+                parameters.AddRange(form.SelectMany(f => f.Value.Select(v => new KeyValuePair<string, string>(f.Key, v ?? string.Empty))));
+            }
+
+            await SearchAsync(http, type, parameters, services, basePath);
+        });
+        fhir.MapPost("/{type}", CreateAsync);
+        fhir.MapGet("/{type}/{id}", ReadAsync);
+        fhir.MapPut("/{type}/{id}", (HttpContext http, string type, string id, CarelakeServices services) => UpdateAsync(http, type, id, services, basePath));
+        fhir.MapDelete("/{type}/{id}", DeleteAsync);
+        fhir.MapGet("/{type}/{id}/_history/{versionId}", VReadAsync);
+        fhir.MapGet("/{type}/{id}/_history", (HttpContext http, string type, string id, CarelakeServices services) =>
+        {
+            FhirContext.CheckType(type);
+            FhirContext.CheckId(id);
+            return HistoryAsync(http, type, id, services, basePath);
+        });
+        fhir.MapGet("/{type}/_history", (HttpContext http, string type, CarelakeServices services) =>
+        {
+            FhirContext.CheckType(type);
+            return HistoryAsync(http, type, null, services, basePath);
+        });
+        fhir.MapGet("/_history", (HttpContext http, CarelakeServices services) => HistoryAsync(http, null, null, services, basePath));
+
+        async Task CreateAsync(HttpContext http, string type, CarelakeServices services)
+        {
+            FhirContext.CheckType(type);
+            var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+            CheckBodyType(resource, type);
+            var created = await services.Resources.CreateAsync(resource, http.RequestAborted);
+            http.Response.Headers.Location = $"{FhirContext.BaseUrl(http, basePath)}/{type}/{created.Id}/_history/{created.Version}";
+            await WriteWriteResultAsync(http, created, 201);
+        }
+    }
+
+    private static async Task SearchAsync(HttpContext http, string type, IReadOnlyList<KeyValuePair<string, string>> parameters, CarelakeServices services, string basePath)
+    {
+        FhirContext.CheckType(type);
+        FhirFormats.ForResponse(http.Request);
+        var baseUrl = FhirContext.BaseUrl(http, basePath);
+        var bundle = await services.Search.SearchAsync(baseUrl, type, parameters, FhirContext.StrictHandling(http.Request), http.RequestAborted);
+        await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
+    }
+
+    private static async Task HistoryAsync(HttpContext http, string? type, string? id, CarelakeServices services, string basePath)
+    {
+        FhirFormats.ForResponse(http.Request);
+        var baseUrl = FhirContext.BaseUrl(http, basePath);
+        if (id is not null)
+        {
+            // History of an unknown resource is a 404, not an empty Bundle.
+            if (await services.Store.ReadAsync(type!, id, http.RequestAborted) is null)
+            {
+                throw FhirException.NotFound($"{type}/{id} is not known.");
+            }
+        }
+
+        var bundle = await services.Search.HistoryAsync(baseUrl, type, id, FhirContext.QueryParameters(http.Request), http.RequestAborted);
+        await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
+    }
+
+    private static async Task ReadAsync(HttpContext http, string type, string id, CarelakeServices services)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
+        var version = await services.Resources.ReadAsync(type, id, http.RequestAborted);
+        if (NotModified(http.Request, version))
+        {
+            http.Response.StatusCode = 304;
+            FhirResponses.SetVersionHeaders(http.Response, version);
+            return;
+        }
+
+        await FhirResponses.WriteVersionAsync(http, version, 200, http.RequestAborted);
+    }
+
+    private static async Task VReadAsync(HttpContext http, string type, string id, string versionId, CarelakeServices services)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
+        var version = await services.Resources.VReadAsync(type, id, FhirContext.ParseVersion(versionId), http.RequestAborted);
+        await FhirResponses.WriteVersionAsync(http, version, 200, http.RequestAborted);
+    }
+
+    private static async Task UpdateAsync(HttpContext http, string type, string id, CarelakeServices services, string basePath)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+        CheckBodyType(resource, type);
+        if (resource.Id is null)
+        {
+            throw FhirException.BadRequest("An update must carry the resource id in the body (R4 3.1.0.4.1).", $"{type}.id");
+        }
+
+        if (resource.Id != id)
+        {
+            throw FhirException.BadRequest($"The body id '{resource.Id}' does not match the URL id '{id}'.", $"{type}.id");
+        }
+
+        var (version, created) = await services.Resources.UpdateAsync(type, id, resource, FhirContext.IfMatch(http.Request), http.RequestAborted);
+        if (created)
+        {
+            http.Response.Headers.Location = $"{FhirContext.BaseUrl(http, basePath)}/{type}/{id}/_history/{version.Version}";
+        }
+
+        await WriteWriteResultAsync(http, version, created ? 201 : 200);
+    }
+
+    private static async Task DeleteAsync(HttpContext http, string type, string id, CarelakeServices services)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        var deleted = await services.Resources.DeleteAsync(type, id, FhirContext.IfMatch(http.Request), http.RequestAborted);
+        if (deleted is not null)
+        {
+            http.Response.Headers.ETag = ETags.For(deleted.Version);
+        }
+
+        if (FhirContext.PreferReturn(http.Request) == "operationoutcome")
+        {
+            await FhirResponses.WritePocoAsync(http, Outcomes.Information(deleted is null ? $"{type}/{id} did not exist; nothing to delete." : $"Deleted {type}/{id}."), 200, http.RequestAborted);
+            return;
+        }
+
+        http.Response.StatusCode = 204;
+    }
+
+    private static async Task WriteWriteResultAsync(HttpContext http, ResourceVersion version, int status)
+    {
+        switch (FhirContext.PreferReturn(http.Request))
+        {
+            case "minimal":
+                http.Response.StatusCode = status;
+                FhirResponses.SetVersionHeaders(http.Response, version);
+                break;
+            case "operationoutcome":
+                FhirResponses.SetVersionHeaders(http.Response, version);
+                await FhirResponses.WritePocoAsync(http, Outcomes.Information($"{(status == 201 ? "Created" : "Updated")} {version.Type}/{version.Id} version {version.Version}."), status, http.RequestAborted);
+                break;
+            default:
+                await FhirResponses.WriteVersionAsync(http, version, status, http.RequestAborted);
+                break;
+        }
+    }
+
+    private static void CheckBodyType(Resource resource, string type)
+    {
+        if (resource.TypeName != type)
+        {
+            throw FhirException.BadRequest($"The body is a {resource.TypeName} but the URL names {type}.", "resourceType");
+        }
+    }
+
+    private static bool NotModified(HttpRequest request, ResourceVersion version)
+    {
+        var ifNoneMatch = request.Headers.IfNoneMatch;
+        if (ifNoneMatch.Count > 0)
+        {
+            return ifNoneMatch.Any(tag => tag is not null && (tag.Trim() == "*" || tag.Split(',').Any(t => SafeVersion(t) == version.Version)));
+        }
+
+        if (request.Headers.IfModifiedSince.Count > 0
+            && DateTimeOffset.TryParse(request.Headers.IfModifiedSince[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var since))
+        {
+            // HTTP dates have whole seconds; compare at that precision.
+            return version.LastUpdated.ToUnixTimeSeconds() <= since.ToUnixTimeSeconds();
+        }
+
+        return false;
+    }
+
+    private static long? SafeVersion(string tag)
+    {
+        try
+        {
+            return ETags.ParseVersion(tag);
+        }
+        catch (FhirException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using Carelake.Core.Fhir;
+using Carelake.Hosting;
+using Carelake.Http;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Endpoints;
+
+/// <summary>System-level interactions: capabilities, $versions, transaction/batch, and the unknown-route fallback.</summary>
+internal static class SystemEndpoints
+{
+    public static void Map(RouteGroupBuilder fhir, string basePath)
+    {
+        fhir.MapGet("/metadata", async (HttpContext http, CapabilityStatementBuilder capabilities) =>
+        {
+            FhirFormats.ForResponse(http.Request);
+            await FhirResponses.WritePocoAsync(http, capabilities.Build(FhirContext.BaseUrl(http, basePath)), 200, http.RequestAborted);
+        });
+        fhir.MapGet("/$versions", async (HttpContext http) =>
+        {
+            var parameters = new Parameters();
+            parameters.Add("version", new Code("4.0"));
+            parameters.Add("default", new Code("4.0"));
+            await FhirResponses.WritePocoAsync(http, parameters, 200, http.RequestAborted);
+        });
+        fhir.MapPost("/", async (HttpContext http, CarelakeServices services) =>
+        {
+            var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+            if (resource is not Bundle bundle)
+            {
+                throw FhirException.BadRequest($"POST to the base URL takes a Bundle, not a {resource.TypeName}.");
+            }
+
+            var response = await services.Bundles.ProcessAsync(bundle, FhirContext.BaseUrl(http, basePath), http.RequestAborted);
+            await FhirResponses.WritePocoAsync(http, response, 200, http.RequestAborted);
+        });
+        fhir.Map("/{**rest}", (HttpContext http) =>
+            throw new FhirException(http.Request.Method is "GET" or "POST" or "PUT" or "DELETE" or "PATCH" ? 404 : 405,
+                OperationOutcome.IssueType.NotSupported, $"{http.Request.Method} {basePath}/{http.Request.RouteValues["rest"]} is not a supported FHIR interaction."));
+    }
+}

@@ -1,0 +1,85 @@
+namespace Carelake.Hosting;
+
+/// <summary>Server configuration: appsettings.json section "Carelake", environment variables Carelake__*, then flags.</summary>
+public sealed class CarelakeOptions
+{
+    public const string Section = "Carelake";
+
+    public string DataDir { get; set; } = "./carelake-data";
+
+    public string Urls { get; set; } = "http://localhost:8080";
+
+    /// <summary>Path of the FHIR API under the host.</summary>
+    public string BasePath { get; set; } = "/fhir";
+
+    public bool Demo { get; set; }
+
+    public int DemoPatients { get; set; } = 100;
+
+    /// <summary>Developer mode: authentication off (once authentication exists), verbose errors never include stack traces still.</summary>
+    public bool Dev { get; set; }
+
+    public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
+
+    public int MaxBundleEntries { get; set; } = 10_000;
+
+    public int DefaultPageSize { get; set; } = 20;
+
+    public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>SQLite durability: FULL (power-loss safe, default) or NORMAL (process-crash safe).</summary>
+    public string SqliteSynchronous { get; set; } = "FULL";
+
+    public string DatabasePath => Path.Combine(DataDir, "carelake.db");
+
+    /// <summary>Every problem with the configuration, in words an operator can act on; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(DataDir))
+        {
+            errors.Add("Carelake:DataDir (--data-dir) must name a folder.");
+        }
+
+        foreach (var url in Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"Carelake:Urls (--urls) has '{url}', which is not an http:// or https:// URL.");
+            }
+        }
+
+        if (!BasePath.StartsWith('/') || BasePath.EndsWith('/') || BasePath.Length < 2)
+        {
+            errors.Add($"Carelake:BasePath must start with '/' and not end with one (got '{BasePath}').");
+        }
+
+        if (MaxRequestBodyBytes < 1024)
+        {
+            errors.Add("Carelake:MaxRequestBodyBytes must be at least 1024.");
+        }
+
+        if (MaxBundleEntries < 1)
+        {
+            errors.Add("Carelake:MaxBundleEntries must be at least 1.");
+        }
+
+        if (DefaultPageSize < 1 || MaxPageSize < DefaultPageSize)
+        {
+            errors.Add("Carelake:DefaultPageSize must be at least 1 and at most Carelake:MaxPageSize.");
+        }
+
+        if (DemoPatients < 1)
+        {
+            errors.Add("Carelake:DemoPatients must be at least 1.");
+        }
+
+        if (SqliteSynchronous.ToUpperInvariant() is not ("FULL" or "NORMAL" or "EXTRA"))
+        {
+            errors.Add($"Carelake:SqliteSynchronous must be FULL, NORMAL or EXTRA (got '{SqliteSynchronous}').");
+        }
+
+        return errors;
+    }
+}

@@ -1,0 +1,45 @@
+using Carelake.Endpoints;
+using Carelake.Http;
+
+namespace Carelake.Hosting;
+
+/// <summary>Builds the web host: the FHIR API under <see cref="CarelakeOptions.BasePath"/>, health probes, and the web app.</summary>
+public static class ServerHost
+{
+    public static async Task<WebApplication> BuildAsync(CarelakeOptions options, string[] args, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+        });
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        var services = await CarelakeServices.OpenAsync(options, TimeProvider.System, cancellationToken);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(services);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<CapabilityStatementBuilder>();
+
+        var app = builder.Build();
+        // Disposing the services drains the write queue: in-flight writes commit before the process exits.
+        app.Lifetime.ApplicationStopped.Register(() => services.DisposeAsync().AsTask().GetAwaiter().GetResult());
+
+        app.UseMiddleware<RequestLogging>();
+        app.UseMiddleware<ErrorHandling>();
+
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", async (CarelakeServices s, CancellationToken ct) =>
+            await s.Store.IsReadyAsync(ct) ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
+        app.MapGet("/", () => Results.Text(
+            $"Carelake FHIR R4 server. API: {options.BasePath} (try {options.BasePath}/metadata).\n", "text/plain"));
+
+        var fhir = app.MapGroup(options.BasePath);
+        SystemEndpoints.Map(fhir, options.BasePath);
+        ResourceEndpoints.Map(fhir, options.BasePath);
+        return app;
+    }
+}

@@ -1,0 +1,10 @@
+using System.CommandLine;
+using Carelake.Cli;
+
+var root = new RootCommand("Carelake — an open-source healthcare data platform with a FHIR R4 server at its heart.")
+{
+    ServeCommand.Create(),
+    ImportCommand.Create(),
+    GenerateCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
