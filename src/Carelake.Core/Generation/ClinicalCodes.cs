@@ -44,7 +44,18 @@ internal sealed record VitalSign(Concept Concept, string Unit);
 internal readonly record struct NormalRange(double Low, double High);
 
 /// <summary>A laboratory test with its UCUM unit, sex-specific reference ranges and reporting precision.</summary>
-internal sealed record LabTest(Concept Concept, string Unit, NormalRange Male, NormalRange Female, int Decimals);
+internal sealed record LabTest(LabKind Kind, Concept Concept, string Unit, NormalRange Male, NormalRange Female, int Decimals);
+
+internal enum LabKind
+{
+    Glucose,
+    Creatinine,
+    Hemoglobin,
+    Leukocytes,
+    Potassium,
+    Sodium,
+    HemoglobinA1c,
+}
 
 /// <summary>A medication order template: RxNorm concept, the sig text and how often per day it is taken.</summary>
 internal sealed record MedicationTemplate(Concept Concept, string DosageText, int TimesPerDay, int DurationDays)
@@ -102,8 +113,17 @@ internal sealed record AcuteCondition(
     MedicationTemplate? Medication,
     Concept? Procedure,
     int ProcedureMinutes,
-    int ResolveDays,
-    ChronicKind? Requires = null);
+    int ResolveDays)
+{
+    /// <summary>Exacerbations only happen to patients who have the underlying chronic condition.</summary>
+    public ChronicKind? Requires { get; init; }
+
+    /// <summary>Lowers oxygen saturation while the problem is acute.</summary>
+    public bool Hypoxic { get; init; }
+
+    /// <summary>Where adults are admitted with it (children always go to the pediatric ward).</summary>
+    public WardKind Ward { get; init; } = WardKind.GeneralMedicine;
+}
 
 /// <summary>A vaccine with the ages (in days) at which doses are due; adult vaccines have a single entry.</summary>
 internal sealed record VaccineSchedule(Concept Concept, IReadOnlyList<int> DueAgeDays);
@@ -135,24 +155,31 @@ internal static class VitalSigns
 internal static class LabTests
 {
     public static readonly LabTest Glucose = new(
+        LabKind.Glucose,
         new(CodeSystems.Loinc, "2339-0", "Glucose [Mass/volume] in Blood"), "mg/dL", new(70, 99), new(70, 99), 0);
 
     public static readonly LabTest Creatinine = new(
+        LabKind.Creatinine,
         new(CodeSystems.Loinc, "2160-0", "Creatinine [Mass/volume] in Serum or Plasma"), "mg/dL", new(0.74, 1.35), new(0.59, 1.04), 2);
 
     public static readonly LabTest Hemoglobin = new(
+        LabKind.Hemoglobin,
         new(CodeSystems.Loinc, "718-7", "Hemoglobin [Mass/volume] in Blood"), "g/dL", new(13.2, 16.6), new(11.6, 15.0), 1);
 
     public static readonly LabTest Leukocytes = new(
+        LabKind.Leukocytes,
         new(CodeSystems.Loinc, "6690-2", "Leukocytes [#/volume] in Blood by Automated count"), "10*3/uL", new(4.5, 11.0), new(4.5, 11.0), 1);
 
     public static readonly LabTest Potassium = new(
+        LabKind.Potassium,
         new(CodeSystems.Loinc, "2823-3", "Potassium [Moles/volume] in Serum or Plasma"), "mmol/L", new(3.5, 5.1), new(3.5, 5.1), 1);
 
     public static readonly LabTest Sodium = new(
+        LabKind.Sodium,
         new(CodeSystems.Loinc, "2951-2", "Sodium [Moles/volume] in Serum or Plasma"), "mmol/L", new(135, 145), new(135, 145), 0);
 
     public static readonly LabTest HemoglobinA1c = new(
+        LabKind.HemoglobinA1c,
         new(CodeSystems.Loinc, "4548-4", "Hemoglobin A1c/Hemoglobin.total in Blood"), "%", new(4.0, 5.6), new(4.0, 5.6), 1);
 
     /// <summary>The basic panel drawn at check-ups, in the ED and on admission (HbA1c is ordered separately).</summary>
@@ -226,6 +253,7 @@ internal static class AcuteConditions
     public static readonly Concept HipReplacement = Sct("52734007", "Total replacement of hip");
     public static readonly Concept Echocardiography = Sct("40701008", "Echocardiography");
     public static readonly Concept BloodCulture = Sct("30088009", "Blood culture");
+    public static readonly Concept BoneImmobilization = Sct("274474001", "Bone immobilization");
 
     public static readonly IReadOnlyList<AcuteCondition> All =
     [
@@ -242,21 +270,21 @@ internal static class AcuteConditions
         // Emergency department.
         new(Sct("29857009", "Chest pain"), CareSetting.Emergency, 25, 95, false, false, Medications.Aspirin, Electrocardiogram, 15, 2),
         new(Sct("284549007", "Laceration of hand"), CareSetting.Emergency, 3, 90, false, false, Medications.Ibuprofen, Suture, 30, 14),
-        new(Sct("65966004", "Fracture of forearm"), CareSetting.Emergency, 3, 95, false, false, Medications.Oxycodone, ChestXray, 20, 42),
+        new(Sct("65966004", "Fracture of forearm"), CareSetting.Emergency, 3, 95, false, false, Medications.Oxycodone, BoneImmobilization, 30, 42),
         new(Sct("62106007", "Concussion with no loss of consciousness"), CareSetting.Emergency, 3, 95, false, false, Medications.Acetaminophen, CtScan, 20, 14),
         new(Sct("25374005", "Gastroenteritis"), CareSetting.Emergency, 0, 95, true, true, null, null, 0, 5),
-        new(Sct("233604007", "Pneumonia"), CareSetting.Emergency, 0, 95, true, true, Medications.Amoxicillin, ChestXray, 20, 21),
+        new(Sct("233604007", "Pneumonia"), CareSetting.Emergency, 0, 95, true, true, Medications.Amoxicillin, ChestXray, 20, 21) { Hypoxic = true },
 
         // Inpatient admissions.
-        new(Sct("233604007", "Pneumonia"), CareSetting.Inpatient, 0, 95, true, true, Medications.PiperacillinTazobactam, ChestXray, 20, 21),
-        new(Sct("91302008", "Sepsis"), CareSetting.Inpatient, 0, 95, true, true, Medications.PiperacillinTazobactam, BloodCulture, 10, 21),
-        new(Sct("22298006", "Myocardial infarction"), CareSetting.Inpatient, 35, 95, false, false, Medications.Clopidogrel, CoronaryIntervention, 90, 42),
+        new(Sct("233604007", "Pneumonia"), CareSetting.Inpatient, 0, 95, true, true, Medications.PiperacillinTazobactam, ChestXray, 20, 21) { Hypoxic = true },
+        new(Sct("91302008", "Sepsis"), CareSetting.Inpatient, 0, 95, true, true, Medications.PiperacillinTazobactam, BloodCulture, 10, 21) { Hypoxic = true, Ward = WardKind.IntensiveCare },
+        new(Sct("22298006", "Myocardial infarction"), CareSetting.Inpatient, 35, 95, false, false, Medications.Clopidogrel, CoronaryIntervention, 90, 42) { Ward = WardKind.Cardiology },
         new(Sct("230690007", "Cerebrovascular accident"), CareSetting.Inpatient, 40, 95, false, false, Medications.Aspirin, CtScan, 20, 90),
-        new(Sct("74400008", "Appendicitis"), CareSetting.Inpatient, 5, 70, true, true, Medications.Cefazolin, Appendectomy, 75, 21),
-        new(Sct("195951007", "Acute exacerbation of chronic obstructive airways disease"), CareSetting.Inpatient, 45, 95, false, false, Medications.Fluticasone, ChestXray, 20, 21, ChronicKind.Copd),
+        new(Sct("74400008", "Appendicitis"), CareSetting.Inpatient, 5, 70, true, true, Medications.Cefazolin, Appendectomy, 75, 21) { Ward = WardKind.Surgical },
+        new(Sct("195951007", "Acute exacerbation of chronic obstructive airways disease"), CareSetting.Inpatient, 45, 95, false, false, Medications.Fluticasone, ChestXray, 20, 21) { Requires = ChronicKind.Copd, Hypoxic = true },
         new(Sct("45816000", "Pyelonephritis"), CareSetting.Inpatient, 10, 95, true, true, Medications.Ciprofloxacin, null, 0, 14),
-        new(Sct("5913000", "Fracture of neck of femur"), CareSetting.Inpatient, 60, 95, false, false, Medications.Oxycodone, HipReplacement, 120, 90),
-        new(Sct("84114007", "Heart failure"), CareSetting.Inpatient, 50, 95, false, false, Medications.Furosemide, Echocardiography, 40, 30, ChronicKind.HeartFailure),
+        new(Sct("5913000", "Fracture of neck of femur"), CareSetting.Inpatient, 60, 95, false, false, Medications.Oxycodone, HipReplacement, 120, 90) { Ward = WardKind.Surgical },
+        new(Sct("84114007", "Heart failure"), CareSetting.Inpatient, 50, 95, false, false, Medications.Furosemide, Echocardiography, 40, 30) { Requires = ChronicKind.HeartFailure, Hypoxic = true, Ward = WardKind.Cardiology },
     ];
 }
 
@@ -299,9 +327,9 @@ internal static class Allergies
 {
     private static Concept Sct(string code, string display) => new(CodeSystems.Snomed, code, display);
 
+    public static readonly Concept Anaphylaxis = Sct("39579001", "Anaphylaxis");
     private static readonly Concept Hives = Sct("247472004", "Wheal");
     private static readonly Concept Rash = Sct("271807003", "Eruption of skin");
-    private static readonly Concept Anaphylaxis = Sct("39579001", "Anaphylaxis");
     private static readonly Concept Dyspnea = Sct("267036007", "Dyspnea");
     private static readonly Concept Sneezing = Sct("76067001", "Sneezing");
     private static readonly Concept Cough = Sct("49727002", "Cough");

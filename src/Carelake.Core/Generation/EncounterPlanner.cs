@@ -72,10 +72,10 @@ internal sealed class EncounterPlanner(SyntheticRandom random)
         var chronic = patient.ChronicCountAt(at);
         var visitsPerYear = age switch
         {
-            < 2 => 6.0,
-            < 18 => 1.6,
-            < 65 => 1.1 + (0.35 * chronic),
-            _ => 1.8 + (0.35 * chronic),
+            < 2 => 5.0,
+            < 18 => 1.3,
+            < 65 => 0.9 + (0.3 * chronic),
+            _ => 1.5 + (0.3 * chronic),
         };
         return Math.Max(3.0, random.Between(0.3, 1.7) * 365.25 / visitsPerYear);
     }
@@ -129,7 +129,7 @@ internal sealed class EncounterPlanner(SyntheticRandom random)
         var start = date.AddMinutes(random.Between(0, (24 * 60) - 1));
         // Squaring a uniform draw skews stays short: median about 4 days, 1–14 days overall.
         var u = random.NextDouble();
-        var lengthOfStay = 1 + (int)(13 * u * u);
+        var lengthOfStay = Math.Min(14, 1 + (int)(14 * u * u));
         var discharge = new DateTimeOffset(start.Date, start.Offset).AddDays(lengthOfStay).AddMinutes(random.Between(10 * 60, 17 * 60));
         var reason = isReadmission && previousReason is not null && random.Chance(0.7)
             ? previousReason
@@ -139,7 +139,7 @@ internal sealed class EncounterPlanner(SyntheticRandom random)
 
     private PlannedEncounter TerminalAdmission(PatientProfile patient, DateTimeOffset death)
     {
-        var start = death.AddMinutes(-random.Between(12 * 60, 14 * 24 * 60));
+        var start = death.AddMinutes(-random.Between(24 * 60, 14 * 24 * 60));
         return new PlannedEncounter(EncounterKind.Inpatient, start, death, PickReason(patient, CareSetting.Inpatient, start), FromEmergency: true, IsReadmission: false, IsTerminal: true);
     }
 

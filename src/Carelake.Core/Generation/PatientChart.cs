@@ -29,7 +29,7 @@ internal sealed class PatientChart
     public Dictionary<ChronicKind, string> DiagnosedAt { get; } = [];
 
     /// <summary>The latest order per long-term medication; superseded orders are marked completed on renewal.</summary>
-    public Dictionary<MedicationTemplate, MedicationRequest> CurrentOrders { get; } = [];
+    public Dictionary<MedicationTemplate, MedicationRequest> CurrentOrders { get; } = new(ReferenceEqualityComparer.Instance);
 
     public int[] VaccineDosesGiven { get; }
 

@@ -3,6 +3,9 @@ using Hl7.Fhir.Model;
 
 namespace Carelake.Core.Generation;
 
+/// <summary>The acute problem an encounter is about, with the id of the Condition that documents it.</summary>
+internal sealed record AcuteProblem(AcuteCondition Reason, string ConditionId);
+
 /// <summary>
 /// Writes one patient's record: the Patient resource, then each planned encounter with the conditions, vital signs,
 /// labs, orders, procedures, immunizations and allergies documented during it. All clinical decisions (what is
@@ -10,8 +13,6 @@ namespace Carelake.Core.Generation;
 /// </summary>
 internal sealed class PatientRecordBuilder
 {
-    private static readonly HashSet<string> HypoxicReasons = new(StringComparer.Ordinal) { "233604007", "91302008", "195951007", "84114007" };
-
     private readonly SyntheticRandom _random;
     private readonly IdFactory _ids;
     private readonly CareNetwork _network;
@@ -20,6 +21,7 @@ internal sealed class PatientRecordBuilder
     private readonly EncounterPlanner _planner;
     private readonly Physiology _physiology;
     private readonly ResourceFactory _factory;
+    private readonly PatientDemographics _demographics;
     private readonly List<Resource> _output = [];
 
     public PatientRecordBuilder(SyntheticRandom random, IdFactory ids, CareNetwork network, DateTimeOffset now)
@@ -32,6 +34,7 @@ internal sealed class PatientRecordBuilder
         _planner = new EncounterPlanner(random);
         _physiology = new Physiology(random);
         _factory = new ResourceFactory(ids);
+        _demographics = new PatientDemographics(random);
     }
 
     /// <summary>Builds the next patient. The returned list is reused by the next call.</summary>
@@ -40,7 +43,7 @@ internal sealed class PatientRecordBuilder
         _output.Clear();
         var patient = _profiles.Create(number);
         var chart = new PatientChart(patient);
-        _output.Add(PatientResource(patient));
+        _output.Add(_demographics.Create(patient));
 
         foreach (var planned in _planner.Plan(patient))
         {
@@ -58,12 +61,13 @@ internal sealed class PatientRecordBuilder
     private void RecordEncounter(PatientChart chart, PlannedEncounter plan)
     {
         var context = NewContext(chart.Patient, plan);
-        var reasonId = plan.Reason is null ? null : _ids.Next();
-        _output.Add(ResourceFactory.Encounter(context, reasonId, plan.Kind == EncounterKind.Inpatient ? Disposition(context) : null));
+        // The condition id is drawn first because the Encounter references the Condition written after it.
+        var problem = plan.Reason is null ? null : new AcuteProblem(plan.Reason, _ids.Next());
+        _output.Add(ResourceFactory.Encounter(context, problem?.ConditionId, plan.Kind == EncounterKind.Inpatient ? Disposition(context) : null));
 
-        if (plan.Reason is not null && reasonId is not null)
+        if (problem is not null)
         {
-            RecordAcuteCondition(context, plan.Reason, reasonId);
+            RecordAcuteCondition(context, problem);
         }
 
         RecordNewChronicConditions(chart, context);
@@ -73,19 +77,19 @@ internal sealed class PatientRecordBuilder
             chart.AllergiesRecorded = true;
         }
 
-        switch (plan.Kind)
+        switch (plan.Kind, problem)
         {
-            case EncounterKind.Wellness:
-                RecordWellnessVisit(chart, context);
+            case (EncounterKind.Sick, not null):
+                RecordSickVisit(context, problem);
                 break;
-            case EncounterKind.Sick:
-                RecordSickVisit(context, reasonId);
+            case (EncounterKind.Emergency, not null):
+                RecordEmergencyVisit(context, problem);
                 break;
-            case EncounterKind.Emergency:
-                RecordEmergencyVisit(context, reasonId);
+            case (EncounterKind.Inpatient, not null):
+                RecordAdmission(context, problem);
                 break;
             default:
-                RecordAdmission(context, reasonId);
+                RecordWellnessVisit(chart, context);
                 break;
         }
     }
@@ -113,18 +117,7 @@ internal sealed class PatientRecordBuilder
 
     private static Ward WardFor(PatientProfile patient, PlannedEncounter plan)
     {
-        if (patient.AgeAt(plan.Start) < 18)
-        {
-            return patient.Hospital.WardFor(WardKind.Pediatrics);
-        }
-
-        var kind = plan.Reason?.Concept.Code switch
-        {
-            "22298006" or "84114007" => WardKind.Cardiology,
-            "74400008" or "5913000" => WardKind.Surgical,
-            "91302008" => WardKind.IntensiveCare,
-            _ => WardKind.GeneralMedicine,
-        };
+        var kind = patient.AgeAt(plan.Start) < 18 ? WardKind.Pediatrics : plan.Reason?.Ward ?? WardKind.GeneralMedicine;
         return patient.Hospital.WardFor(kind);
     }
 
@@ -155,9 +148,10 @@ internal sealed class PatientRecordBuilder
             };
     }
 
-    private void RecordAcuteCondition(EncounterContext context, AcuteCondition reason, string conditionId)
+    private void RecordAcuteCondition(EncounterContext context, AcuteProblem problem)
     {
         var plan = context.Plan;
+        var reason = problem.Reason;
         // Symptoms usually start a little before the patient presents.
         var onset = plan.Start.AddMinutes(-_random.Between(60, 3 * 24 * 60));
         DateTimeOffset? abatement = plan.Start.AddDays(reason.ResolveDays);
@@ -166,7 +160,7 @@ internal sealed class PatientRecordBuilder
             abatement = null;
         }
 
-        _output.Add(ResourceFactory.Condition(conditionId, context, reason.Concept, StatusCodes.EncounterDiagnosis, onset, abatement));
+        _output.Add(ResourceFactory.Condition(problem.ConditionId, context, reason.Concept, StatusCodes.EncounterDiagnosis, onset, abatement));
     }
 
     private void RecordNewChronicConditions(PatientChart chart, EncounterContext context)
@@ -234,7 +228,7 @@ internal sealed class PatientRecordBuilder
         var birth = context.Patient.BirthDate;
         var onset = birth.AddDays(_random.NextDouble() * (context.Plan.Start - birth).TotalDays);
         var reaction = _random.Pick(allergy.Reactions);
-        var anaphylaxis = reaction.Code == "39579001";
+        var anaphylaxis = ReferenceEquals(reaction, Allergies.Anaphylaxis);
         var facts = new AllergyFacts(
             allergy,
             reaction,
@@ -253,7 +247,7 @@ internal sealed class PatientRecordBuilder
         var age = patient.AgeAt(start);
         RecordVitals(context, start.AddMinutes(5), default, full: true);
 
-        if (age >= 18 && _random.Chance(patient.ChronicCountAt(start) > 0 ? 0.8 : 0.45))
+        if (age >= 18 && _random.Chance(patient.ChronicCountAt(start) > 0 ? 0.6 : 0.3))
         {
             RecordLabs(context, start.AddMinutes(25), default, includeHbA1c: patient.Has(ChronicKind.Diabetes, start) || (age >= 40 && _random.Chance(0.3)));
         }
@@ -263,9 +257,9 @@ internal sealed class PatientRecordBuilder
         RecordScreenings(chart, context, age);
     }
 
-    private void RecordSickVisit(EncounterContext context, string? reasonId)
+    private void RecordSickVisit(EncounterContext context, AcuteProblem problem)
     {
-        var reason = context.Plan.Reason!;
+        var (reason, reasonId) = problem;
         var start = context.Plan.Start;
         RecordVitals(context, start.AddMinutes(3), AcuteStateFor(reason), full: false);
         if (reason.Procedure is not null)
@@ -279,13 +273,13 @@ internal sealed class PatientRecordBuilder
         }
     }
 
-    private void RecordEmergencyVisit(EncounterContext context, string? reasonId)
+    private void RecordEmergencyVisit(EncounterContext context, AcuteProblem problem)
     {
-        var reason = context.Plan.Reason!;
+        var (reason, reasonId) = problem;
         var start = context.Plan.Start;
         var acute = AcuteStateFor(reason);
         RecordVitals(context, start.AddMinutes(10), acute, full: false);
-        if (_random.Chance(0.6))
+        if (_random.Chance(0.5))
         {
             RecordLabs(context, start.AddMinutes(40), acute, includeHbA1c: false);
         }
@@ -301,10 +295,10 @@ internal sealed class PatientRecordBuilder
         }
     }
 
-    private void RecordAdmission(EncounterContext context, string? reasonId)
+    private void RecordAdmission(EncounterContext context, AcuteProblem problem)
     {
         var plan = context.Plan;
-        var reason = plan.Reason!;
+        var (reason, reasonId) = problem;
         var acute = AcuteStateFor(reason);
         RecordVitals(context, plan.Start.AddMinutes(30), acute, full: false);
         RecordLabs(context, plan.Start.AddMinutes(75), acute, includeHbA1c: false);
@@ -334,7 +328,7 @@ internal sealed class PatientRecordBuilder
         }
     }
 
-    private void RecordShortCourse(EncounterContext context, MedicationTemplate medication, DateTimeOffset authored, string? reasonId)
+    private void RecordShortCourse(EncounterContext context, MedicationTemplate medication, DateTimeOffset authored, string reasonId)
     {
         var finished = authored.AddDays(medication.DurationDays) < _now;
         var status = finished ? MedicationRequest.MedicationrequestStatus.Completed : MedicationRequest.MedicationrequestStatus.Active;
@@ -471,7 +465,7 @@ internal sealed class PatientRecordBuilder
     }
 
     private AcuteState AcuteStateFor(AcuteCondition reason) =>
-        new(Febrile: reason.Febrile && _random.Chance(0.75), Infection: reason.Infection, Hypoxic: HypoxicReasons.Contains(reason.Concept.Code));
+        new(Febrile: reason.Febrile && _random.Chance(0.75), Infection: reason.Infection, Hypoxic: reason.Hypoxic);
 
     /// <summary>A patient who died has no running prescriptions.</summary>
     private static void StopCurrentOrders(PatientChart chart)
@@ -483,76 +477,5 @@ internal sealed class PatientRecordBuilder
                 order.Status = MedicationRequest.MedicationrequestStatus.Stopped;
             }
         }
-    }
-
-    private Patient PatientResource(PatientProfile patient)
-    {
-        var age = patient.AgeAt(patient.RecordEnd);
-        var given = _random.Pick(patient.Female ? DemographicTables.FemaleGivenNames : DemographicTables.MaleGivenNames);
-        var middle = _random.Pick(patient.Female ? DemographicTables.FemaleGivenNames : DemographicTables.MaleGivenNames);
-        var family = _random.Pick(DemographicTables.FamilyNames);
-        var name = new HumanName { Use = HumanName.NameUse.Official, Family = family, Given = _random.Chance(0.5) ? [given, middle] : [given] };
-        if (age >= 18)
-        {
-            name.Prefix = [patient.Female ? "Ms." : "Mr."];
-        }
-
-        var resource = new Patient
-        {
-            Id = patient.Id,
-            Identifier =
-            [
-                new Identifier(CodeSystems.Mrn, string.Create(CultureInfo.InvariantCulture, $"MRN{patient.Number + 1:D8}"))
-                {
-                    Use = Identifier.IdentifierUse.Usual,
-                    Type = FhirTypes.CodeableConcept(StatusCodes.MedicalRecordNumber),
-                },
-            ],
-            Active = true,
-            Name = [name],
-            Telecom = Telecom(patient, given, family, age),
-            Gender = patient.Female ? AdministrativeGender.Female : AdministrativeGender.Male,
-            BirthDate = FhirTypes.Date(patient.BirthDate),
-            Deceased = patient.DeathDate is { } death ? new FhirDateTime(FhirTypes.DateTime(death)) : null,
-            Address = [HomeAddress(patient.City)],
-            MaritalStatus = FhirTypes.CodeableConcept(MaritalStatus(age)),
-            GeneralPractitioner = [FhirTypes.Reference("Practitioner", patient.PrimaryCare.Id, patient.PrimaryCare.Display)],
-            ManagingOrganization = FhirTypes.Reference("Organization", patient.Clinic.OrganizationId),
-        };
-        return resource;
-    }
-
-    private List<ContactPoint> Telecom(PatientProfile patient, string given, string family, double age)
-    {
-        var phone = string.Create(CultureInfo.InvariantCulture, $"{patient.City.AreaCode}-555-{_random.Between(100, 9999):0000}");
-        var telecom = new List<ContactPoint> { new(ContactPoint.ContactPointSystem.Phone, ContactPoint.ContactPointUse.Home, phone) };
-        if (age >= 16 && _random.Chance(0.6))
-        {
-            var email = string.Create(CultureInfo.InvariantCulture, $"{given}.{family}{_random.Between(1, 99)}@example.com").ToLowerInvariant();
-            telecom.Add(new ContactPoint(ContactPoint.ContactPointSystem.Email, ContactPoint.ContactPointUse.Home, email));
-        }
-
-        return telecom;
-    }
-
-    private Address HomeAddress(City city) => new()
-    {
-        Use = Address.AddressUse.Home,
-        Line = [string.Create(CultureInfo.InvariantCulture, $"{_random.Between(1, 9999)} {_random.Pick(DemographicTables.StreetNames)}")],
-        City = city.Name,
-        State = city.State,
-        PostalCode = city.ZipPrefix + _random.Between(0, 99).ToString("00", CultureInfo.InvariantCulture),
-        Country = "US",
-    };
-
-    private Concept MaritalStatus(double age)
-    {
-        if (age < 18)
-        {
-            return DemographicTables.NeverMarried;
-        }
-
-        // Widowhood becomes common in old age.
-        return age >= 75 && _random.Chance(0.35) ? DemographicTables.Widowed : _random.PickWeighted(DemographicTables.AdultMaritalStatuses);
     }
 }

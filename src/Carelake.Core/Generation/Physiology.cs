@@ -59,16 +59,18 @@ internal sealed class Physiology(SyntheticRandom random)
     public double LabValue(LabTest test, PatientProfile patient, DateTimeOffset at, AcuteState acute)
     {
         var ckd = patient.Has(ChronicKind.KidneyDisease, at);
-        return test.Concept.Code switch
+        return test.Kind switch
         {
-            "2339-0" => Glucose(patient, at),
-            "4548-4" => HbA1c(patient, at),
-            "2160-0" => Creatinine(patient, at, ckd, acute.Infection),
-            "718-7" => Hemoglobin(patient, at, ckd),
-            "6690-2" => acute.Infection ? random.Normal(14.5, 2.5) : random.Normal(7.2, 1.3),
-            "2823-3" => random.Normal(ckd ? 4.7 : 4.2, 0.3),
-            "2951-2" => random.Normal(patient.Has(ChronicKind.HeartFailure, at) ? 136 : 140, 2),
-            _ => (test.Male.Low + test.Male.High) / 2,
+            LabKind.Glucose => Glucose(patient, at),
+            LabKind.HemoglobinA1c => HbA1c(patient, at),
+            LabKind.Creatinine => Creatinine(patient, at, ckd, acute.Infection),
+            LabKind.Hemoglobin => Hemoglobin(patient, at, ckd),
+            // Infections raise the white count.
+            LabKind.Leukocytes => acute.Infection ? random.Normal(14.5, 2.5) : random.Normal(7.2, 1.3),
+            // Failing kidneys retain potassium; heart failure dilutes sodium.
+            LabKind.Potassium => random.Normal(ckd ? 4.7 : 4.2, 0.3),
+            LabKind.Sodium => random.Normal(patient.Has(ChronicKind.HeartFailure, at) ? 136 : 140, 2),
+            _ => throw new ArgumentOutOfRangeException(nameof(test), test.Kind, "Unknown lab test"),
         };
     }
 

@@ -1,0 +1,56 @@
+using Carelake.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Carelake.Tests.Infrastructure;
+
+/// <summary>
+/// A real Carelake server on Kestrel (a free loopback port) over a real SQLite file in its own temporary folder.
+/// Each test class gets its own server (IClassFixture) or creates one; no test depends on another's data.
+/// </summary>
+public sealed class TestServer : IAsyncLifetime
+{
+    private WebApplication? _app;
+
+    public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "carelake-tests", Guid.NewGuid().ToString("N"));
+
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>The FHIR base URL, e.g. http://127.0.0.1:41234/fhir.</summary>
+    public string BaseUrl { get; private set; } = null!;
+
+    public CarelakeServices Services => _app!.Services.GetRequiredService<CarelakeServices>();
+
+    public Action<CarelakeOptions>? Configure { get; init; }
+
+    public async Task InitializeAsync()
+    {
+        var options = new CarelakeOptions { DataDir = DataDir, Urls = "http://127.0.0.1:0" };
+        Configure?.Invoke(options);
+        _app = await ServerHost.BuildAsync(options, [], CancellationToken.None);
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUrl = address.TrimEnd('/') + options.BasePath;
+        Client = new HttpClient { BaseAddress = new Uri(BaseUrl + "/") };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
