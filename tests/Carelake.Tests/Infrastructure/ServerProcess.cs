@@ -8,6 +8,7 @@ namespace Carelake.Tests.Infrastructure;
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
 
     private ServerProcess(Process process, string baseUrl)
     {
@@ -17,6 +18,13 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public string BaseUrl { get; }
 
+    /// <summary>Everything the server printed so far (stdout and stderr).</summary>
+    public string Output => string.Join('\n', _output);
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
     public static string CarelakeDll => Path.Combine(AppContext.BaseDirectory, "Carelake.dll");
 
     public static async Task<ServerProcess> StartAsync(string dataDir, params string[] extraArgs)
@@ -25,6 +33,10 @@ public sealed class ServerProcess : IAsyncDisposable
         var url = $"http://127.0.0.1:{port}";
         var process = Start(["serve", "--data-dir", dataDir, "--urls", url, .. extraArgs]);
         var server = new ServerProcess(process, url + "/fhir");
+        process.OutputDataReceived += (_, e) => server.Capture(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         using var client = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
@@ -70,6 +82,19 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.WaitForExit();
     }
 
+    /// <summary>SIGTERM: the orderly shutdown an operator or orchestrator asks for.</summary>
+    public async Task<int> TerminateAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(timeout.Token);
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -79,6 +104,14 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void Capture(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
     }
 
     private static Process Start(string[] args)
@@ -96,18 +129,7 @@ public sealed class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the carelake process.");
-        // Drain output so a full pipe never blocks the server.
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        if (args.Length > 0 && args[0] == "serve")
-        {
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        return process;
+        return Process.Start(info) ?? throw new InvalidOperationException("Could not start the carelake process.");
     }
 
     private static int FreePort()
