@@ -24,11 +24,24 @@ public static class FhirSerialization
 
     private static readonly FhirXmlSerializer XmlSerializer = new();
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
     /// <summary>Parses client JSON; every problem becomes a 400 with issue locations (FHIRPath and line/position).</summary>
     public static Resource ParseJson(ReadOnlySpan<byte> utf8)
     {
+        if (utf8.StartsWith(Utf8Bom))
+        {
+            utf8 = utf8[Utf8Bom.Length..];
+        }
+
         try
         {
+            var probe = new Utf8JsonReader(utf8);
+            if (probe.Read() && probe.TokenType != JsonTokenType.StartObject)
+            {
+                throw FhirException.BadRequest($"The body is a JSON {probe.TokenType}, not a FHIR resource (a JSON object with resourceType).");
+            }
+
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
             return JsonSerializer.Deserialize<Resource>(ref reader, StrictJson)
                 ?? throw FhirException.BadRequest("The body is JSON null, not a FHIR resource.");
@@ -43,12 +56,13 @@ public static class FhirSerialization
         }
     }
 
-    public static Resource ParseXml(string xml)
+    public static Resource ParseXml(byte[] xml)
     {
         try
         {
+            // From bytes, so the reader honours a byte order mark and the encoding declaration.
             var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersFromEntities = 0 };
-            using var reader = XmlReader.Create(new StringReader(xml), settings);
+            using var reader = XmlReader.Create(new MemoryStream(xml), settings);
             return new FhirXmlDeserializer().DeserializeResource(reader);
         }
         catch (DeserializationFailedException e)
@@ -82,6 +96,7 @@ public static class FhirSerialization
     public static OperationOutcome ToOutcome(DeserializationFailedException e)
     {
         var outcome = new OperationOutcome();
+        var resourceType = e.PartialResult?.TypeName;
         foreach (var error in e.Exceptions)
         {
             outcome.Issue.Add(new OperationOutcome.IssueComponent
@@ -89,7 +104,7 @@ public static class FhirSerialization
                 Severity = OperationOutcome.IssueSeverity.Error,
                 Code = error.ErrorCode is "PC1002" or "JSON102" ? OperationOutcome.IssueType.Structure : OperationOutcome.IssueType.Invalid,
                 Diagnostics = error.Message,
-                Expression = error is ExtendedCodedException { } extended && LocationOf(extended) is { } location ? [location] : [],
+                Expression = error is ExtendedCodedException { } extended && LocationOf(extended, resourceType) is { } location ? [location] : [],
             });
         }
 
@@ -106,7 +121,7 @@ public static class FhirSerialization
         return outcome;
     }
 
-    private static string? LocationOf(ExtendedCodedException e)
+    private static string? LocationOf(ExtendedCodedException e, string? resourceType)
     {
         // Messages end with "At Patient.birthDate, line 1, position 63." — keep the FHIRPath part as the expression.
         var message = e.Message;
@@ -119,7 +134,13 @@ public static class FhirSerialization
         var rest = message[(at + 4)..];
         var comma = rest.IndexOf(',', StringComparison.Ordinal);
         var path = (comma >= 0 ? rest[..comma] : rest).TrimEnd('.');
-        return path.Length == 0 || path == "$this" ? null : path;
+        if (path.Length == 0 || path == "$this" || path.StartsWith("line ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        // Firely roots some paths at "$this"; FHIRPath locations start at the resource type.
+        return path.StartsWith("$this.", StringComparison.Ordinal) && resourceType is not null ? resourceType + path[5..] : path;
     }
 
     private static string JsonErrorLocation(JsonException e) =>

@@ -24,6 +24,7 @@ internal static class CodeSystems
     public const string AllergyVerification = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification";
     public const string DischargeDisposition = "http://terminology.hl7.org/CodeSystem/discharge-disposition";
     public const string AdmitSource = "http://terminology.hl7.org/CodeSystem/admit-source";
+    public const string ReadmissionIndicator = "http://terminology.hl7.org/CodeSystem/v2-0092";
     public const string DiagnosisRole = "http://terminology.hl7.org/CodeSystem/diagnosis-role";
     public const string MaritalStatus = "http://terminology.hl7.org/CodeSystem/v3-MaritalStatus";
     public const string ParticipationType = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
@@ -370,7 +371,7 @@ internal static class EncounterCodes
     public static readonly Concept PrimaryPerformer = new(CodeSystems.ParticipationType, "PPRF", "primary performer");
     public static readonly Concept AdmittedFromEmergency = new(CodeSystems.AdmitSource, "emd", "From accident/emergency department");
     public static readonly Concept AdmittedOnReferral = new(CodeSystems.AdmitSource, "gp", "General Practitioner referral");
-    public static readonly Concept AdmissionDiagnosis = new(CodeSystems.DiagnosisRole, "AD", "Admission diagnosis");
+    public static readonly Concept Readmission = new(CodeSystems.ReadmissionIndicator, "R", "Re-admission");
     public static readonly Concept DischargeDiagnosis = new(CodeSystems.DiagnosisRole, "DD", "Discharge diagnosis");
 
     public static readonly Concept DischargedHome = new(CodeSystems.DischargeDisposition, "home", "Home");

@@ -3,7 +3,7 @@ namespace Carelake.Core.Generation;
 /// <summary>Draws the demographic and clinical profile of each patient.</summary>
 internal sealed class PatientProfileFactory(SyntheticRandom random, IdFactory ids, CareNetwork network, DateTimeOffset now)
 {
-    /// <summary>How far back documented history goes; keeps the average record around 80 resources.</summary>
+    /// <summary>How far back documented history goes; keeps the average record around 90 resources.</summary>
     public const int HistoryYears = 5;
 
     // Age bands (years at "now") weighted roughly like the US population, so all of 0–95 is covered.

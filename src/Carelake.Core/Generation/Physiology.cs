@@ -9,10 +9,7 @@ internal readonly record struct VitalsSet(
     double TemperatureCelsius,
     double OxygenSaturation,
     double Systolic,
-    double Diastolic)
-{
-    public double Bmi => WeightKg / (HeightCm / 100.0 * (HeightCm / 100.0));
-}
+    double Diastolic);
 
 /// <summary>What is going on with the patient at the time of measurement besides their chronic conditions.</summary>
 internal readonly record struct AcuteState(bool Febrile, bool Infection, bool Hypoxic);

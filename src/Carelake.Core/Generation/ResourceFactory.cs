@@ -21,7 +21,7 @@ internal sealed class ResourceFactory(IdFactory ids)
             Id = context.EncounterId,
             Status = Hl7.Fhir.Model.Encounter.EncounterStatus.Finished,
             Class = FhirTypes.Coding(ClassOf(plan.Kind)),
-            Type = FhirTypes.CodeableConcepts(TypeOf(context)),
+            Type = [FhirTypes.ClinicalConcept(TypeOf(context))],
             Subject = PatientReference(context.Patient),
             Participant =
             [
@@ -67,7 +67,7 @@ internal sealed class ResourceFactory(IdFactory ids)
             ClinicalStatus = FhirTypes.CodeableConcept(abatement is null ? StatusCodes.ConditionActive : StatusCodes.ConditionResolved),
             VerificationStatus = FhirTypes.CodeableConcept(StatusCodes.ConditionConfirmed),
             Category = FhirTypes.CodeableConcepts(category),
-            Code = FhirTypes.CodeableConcept(code),
+            Code = FhirTypes.ClinicalConcept(code),
             Subject = PatientReference(context.Patient),
             Encounter = EncounterReference(context),
             Onset = new FhirDateTime(FhirTypes.DateTime(onset)),
@@ -130,7 +130,7 @@ internal sealed class ResourceFactory(IdFactory ids)
             Id = ids.Next(),
             Status = status,
             Intent = Hl7.Fhir.Model.MedicationRequest.MedicationRequestIntent.Order,
-            Medication = FhirTypes.CodeableConcept(medication.Concept),
+            Medication = FhirTypes.ClinicalConcept(medication.Concept),
             Subject = PatientReference(context.Patient),
             Encounter = EncounterReference(context),
             AuthoredOn = FhirTypes.DateTime(authoredOn),
@@ -169,7 +169,7 @@ internal sealed class ResourceFactory(IdFactory ids)
         {
             Id = ids.Next(),
             Status = EventStatus.Completed,
-            Code = FhirTypes.CodeableConcept(code),
+            Code = FhirTypes.ClinicalConcept(code),
             Subject = PatientReference(context.Patient),
             Encounter = EncounterReference(context),
             Performed = FhirTypes.Period(start, start.AddMinutes(minutes)),
@@ -191,7 +191,7 @@ internal sealed class ResourceFactory(IdFactory ids)
         {
             Id = ids.Next(),
             Status = Hl7.Fhir.Model.Immunization.ImmunizationStatusCodes.Completed,
-            VaccineCode = FhirTypes.CodeableConcept(vaccine),
+            VaccineCode = FhirTypes.ClinicalConcept(vaccine),
             Patient = PatientReference(context.Patient),
             Encounter = EncounterReference(context),
             Occurrence = new FhirDateTime(FhirTypes.DateTime(at)),
@@ -212,7 +212,7 @@ internal sealed class ResourceFactory(IdFactory ids)
             Type = Hl7.Fhir.Model.AllergyIntolerance.AllergyIntoleranceType.Allergy,
             Category = [CategoryOf(facts.Allergy.Category)],
             Criticality = facts.HighCriticality ? Hl7.Fhir.Model.AllergyIntolerance.AllergyIntoleranceCriticality.High : Hl7.Fhir.Model.AllergyIntolerance.AllergyIntoleranceCriticality.Low,
-            Code = FhirTypes.CodeableConcept(facts.Allergy.Concept),
+            Code = FhirTypes.ClinicalConcept(facts.Allergy.Concept),
             Patient = PatientReference(context.Patient),
             Encounter = EncounterReference(context),
             Onset = new FhirDateTime(FhirTypes.DateTime(facts.Onset)),
@@ -234,7 +234,7 @@ internal sealed class ResourceFactory(IdFactory ids)
         Id = ids.Next(),
         Status = ObservationStatus.Final,
         Category = FhirTypes.CodeableConcepts(category),
-        Code = FhirTypes.CodeableConcept(code),
+        Code = FhirTypes.ClinicalConcept(code),
         Subject = PatientReference(context.Patient),
         Encounter = EncounterReference(context),
         Effective = new FhirDateTime(FhirTypes.DateTime(at)),
@@ -246,6 +246,8 @@ internal sealed class ResourceFactory(IdFactory ids)
         {
             AdmitSource = FhirTypes.CodeableConcept(plan.FromEmergency ? EncounterCodes.AdmittedFromEmergency : EncounterCodes.AdmittedOnReferral),
             DischargeDisposition = disposition is null ? null : FhirTypes.CodeableConcept(disposition),
+            // Flags the planned 30-day readmissions, so analytics that detect readmissions can be checked against it.
+            ReAdmission = plan.IsReadmission ? FhirTypes.CodeableConcept(EncounterCodes.Readmission) : null,
         };
 
         // Length of stay in days, as analytics usually want it, next to the exact period.

@@ -194,7 +194,7 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
                 values.Add(new TokenIndexValue(id, null, flag ? "true" : "false", null));
                 break;
             case PrimitiveType primitive when primitive.JsonValue is not null:
-                values.Add(new TokenIndexValue(id, null, primitive.ToString(), null));
+                values.Add(new TokenIndexValue(id, CodeSystems.Of(primitive), primitive.ToString(), null));
                 break;
         }
     }

@@ -24,6 +24,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         {
             if (HttpParameters.Contains(key))
             {
+                used.Add(new(key, value));
                 continue;
             }
 
@@ -45,6 +46,12 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                     total = value is "accurate" or "estimate";
                     used.Add(new(key, value));
                     continue;
+            }
+
+            if (SplitOr(value).Count == 0)
+            {
+                // R4 3.1.1.5: a parameter without a value is ignored.
+                continue;
             }
 
             var colon = key.IndexOf(':', StringComparison.Ordinal);

@@ -66,6 +66,9 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
                     count = Math.Clamp(count, 0, 1000);
                     used.Add(new(key, value));
                     break;
+                case "_format" or "_pretty":
+                    used.Add(new(key, value));
+                    break;
                 case "_cursor":
                     before = long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var b)
                         ? b

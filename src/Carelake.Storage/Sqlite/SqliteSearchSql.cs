@@ -64,6 +64,12 @@ internal sealed class SqliteSearchSql
             return;
         }
 
+        if (criterion.Values.Count == 0)
+        {
+            _sql.Append(criterion.Modifier == SearchModifier.Not ? '1' : '0');
+            return;
+        }
+
         _sql.Append(criterion.Modifier == SearchModifier.Not ? "r.sid NOT IN (" : "r.sid IN (")
             .Append("SELECT sid FROM ").Append(table).Append(" WHERE param_id = ").Append(Add(parameter.Id)).Append(" AND (");
         for (var i = 0; i < criterion.Values.Count; i++)
@@ -83,6 +89,12 @@ internal sealed class SqliteSearchSql
 
     private void AppendColumnCriterion(SearchCriterion criterion)
     {
+        if (criterion.Values.Count == 0)
+        {
+            _sql.Append(criterion.Modifier == SearchModifier.Not ? '1' : '0');
+            return;
+        }
+
         if (criterion.Code == "_id")
         {
             if (criterion.Modifier == SearchModifier.Missing)

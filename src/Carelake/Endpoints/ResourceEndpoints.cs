@@ -45,6 +45,7 @@ internal static class ResourceEndpoints
         async Task CreateAsync(HttpContext http, string type, CarelakeServices services)
         {
             FhirContext.CheckType(type);
+            FhirFormats.ForResponse(http.Request);
             var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
             CheckBodyType(resource, type);
             var created = await services.Resources.CreateAsync(resource, http.RequestAborted);
@@ -108,6 +109,7 @@ internal static class ResourceEndpoints
     {
         FhirContext.CheckType(type);
         FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
         var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
         CheckBodyType(resource, type);
         if (resource.Id is null)
@@ -133,6 +135,7 @@ internal static class ResourceEndpoints
     {
         FhirContext.CheckType(type);
         FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
         var deleted = await services.Resources.DeleteAsync(type, id, FhirContext.IfMatch(http.Request), http.RequestAborted);
         if (deleted is not null)
         {

@@ -18,6 +18,7 @@ internal static class SystemEndpoints
         });
         fhir.MapGet("/$versions", async (HttpContext http) =>
         {
+            FhirFormats.ForResponse(http.Request);
             var parameters = new Parameters();
             parameters.Add("version", new Code("4.0"));
             parameters.Add("default", new Code("4.0"));
@@ -25,6 +26,7 @@ internal static class SystemEndpoints
         });
         fhir.MapPost("/", async (HttpContext http, CarelakeServices services) =>
         {
+            FhirFormats.ForResponse(http.Request);
             var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
             if (resource is not Bundle bundle)
             {

@@ -21,7 +21,7 @@ public static class FhirBody
 
         return format == FhirFormat.Json
             ? FhirSerialization.ParseJson(body)
-            : FhirSerialization.ParseXml(Encoding.UTF8.GetString(body));
+            : FhirSerialization.ParseXml(body);
     }
 
     private static async Task<byte[]> ReadAllAsync(PipeReader reader, CancellationToken cancellationToken)

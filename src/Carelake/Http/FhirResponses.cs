@@ -117,6 +117,13 @@ public static class FhirResponses
         }
 
         writer.WriteEndArray();
+        if (bundle.Entries.Count == 0 && bundle.Outcome is null)
+        {
+            // FHIR JSON has no empty arrays: an empty page simply has no "entry".
+            writer.WriteEndObject();
+            return;
+        }
+
         writer.WriteStartArray("entry");
         foreach (var entry in bundle.Entries)
         {

@@ -259,42 +259,7 @@ public sealed class CrudTests(TestServer server) : IClassFixture<TestServer>
         await Client.PutAsync(created);
 
         Assert.Empty(await Client.SearchIdsAsync($"Patient?family={oldFamily}"));
-        Assert.Equal([created.Id], await Client.SearchIdsAsync($"Patient?family={newFamily}"));
-    }
-
-    [Fact]
-    public async Task Every_R4_resource_type_can_be_created_read_and_searched_by_id()
-    {
-        var types = ModelInfo.SupportedResources.Where(t => t is not ("Resource" or "DomainResource")).ToList();
-        Assert.True(types.Count >= 140, $"Only {types.Count} resource types known to the SDK.");
-        var failures = new List<string>();
-        var id = "every-type-" + Fhir.NewId()[..8];
-        foreach (var type in types)
-        {
-            var body = $$"""{"resourceType":"{{type}}","id":"{{id}}","meta":{"tag":[{"system":"urn:test","code":"every-type"}]}}""";
-            using var put = await Client.PutAsync($"{type}/{id}", Fhir.JsonContent(body));
-            if (put.StatusCode != HttpStatusCode.Created)
-            {
-                failures.Add($"PUT {type}: {await Fhir.DescribeAsync(put)}");
-                continue;
-            }
-
-            using var read = await Client.GetAsync($"{type}/{id}");
-            if (read.StatusCode != HttpStatusCode.OK)
-            {
-                failures.Add($"GET {type}: {await Fhir.DescribeAsync(read)}");
-                continue;
-            }
-
-            using var search = await Client.GetAsync($"{type}?_id={id}");
-            var bundle = search.IsSuccessStatusCode ? await Fhir.ReadAsync<Bundle>(search) : null;
-            if (bundle is null || Fhir.MatchIds(bundle).SingleOrDefault() != id)
-            {
-                failures.Add($"search {type}?_id: {await Fhir.DescribeAsync(search)}");
-            }
-        }
-
-        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.Equal([created.Id!], await Client.SearchIdsAsync($"Patient?family={newFamily}"));
     }
 
     private static long Seconds(DateTimeOffset instant) => instant.ToUnixTimeSeconds();

@@ -40,7 +40,9 @@ internal static class Fhir
         return content;
     }
 
-    public static StringContent XmlContent(Resource resource) => XmlContent(new FhirXmlSerializer().SerializeToString(resource));
+    public static string ToXml(Resource resource) => new FhirXmlSerializer().SerializeToString(resource);
+
+    public static StringContent XmlContent(Resource resource) => XmlContent(ToXml(resource));
 
     public static StringContent XmlContent(string xml)
     {
@@ -190,7 +192,7 @@ internal static class Fhir
 
     /// <summary>The ids of the matches of a searchset (search.mode = match, or no mode).</summary>
     public static List<string> MatchIds(Bundle bundle) =>
-        bundle.Entry.Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match && e.Resource is not OperationOutcome)
+        bundle.Entry.Where(e => e.Search?.Mode is null or Bundle.SearchEntryMode.Match && e.Resource is not null)
             .Select(e => e.Resource!.Id ?? string.Empty)
             .ToList();
 

@@ -1,0 +1,24 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Utility;
+
+namespace Carelake.Core.Search;
+
+/// <summary>
+/// The implicit code system of a <c>code</c> bound to a required value set (Patient.gender, Observation.status …),
+/// so that <c>gender=http://hl7.org/fhir/administrative-gender|female</c> matches as well as <c>gender=female</c>.
+/// The SDK models these as <c>Code&lt;TEnum&gt;</c> whose enum literals carry their system.
+/// </summary>
+internal static class CodeSystems
+{
+    private static readonly ConcurrentDictionary<Type, PropertyInfo?> EnumValueProperties = new();
+
+    public static string? Of(PrimitiveType primitive)
+    {
+        var type = primitive.GetType();
+        var property = EnumValueProperties.GetOrAdd(type, static t =>
+            t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Code<>) ? t.GetProperty("Value", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly) : null);
+        return property?.GetValue(primitive) is Enum value ? EnumUtility.GetSystem(value) : null;
+    }
+}
