@@ -37,11 +37,43 @@ public sealed record SearchQuery
     public string? Cursor { get; init; }
 
     public bool IncludeTotal { get; init; }
+
+    /// <summary>Sort keys in order; empty: the stable storage order.</summary>
+    public IReadOnlyList<SortClause> Sort { get; init; } = [];
+
+    public IReadOnlyList<IncludeSpec> Includes { get; init; } = [];
+
+    public IReadOnlyList<IncludeSpec> RevIncludes { get; init; } = [];
+
+    /// <summary>_summary=count: only the total is wanted.</summary>
+    public bool CountOnly { get; init; }
 }
+
+/// <param name="Parameter">Null for _id and _lastUpdated.</param>
+public sealed record SortClause(string Code, SearchParameterInfo? Parameter, bool Descending);
+
+/// <param name="SourceType">The type whose references are followed; "*" for any (only with <c>_revinclude=*</c>).</param>
+/// <param name="Parameter">Null for the wildcard: every reference parameter.</param>
+public sealed record IncludeSpec(string SourceType, SearchParameterInfo? Parameter, string? TargetType, bool Iterate);
+
+/// <summary>
+/// A chained criterion (<c>subject:Patient.name=x</c>): the reference parameter must point at a resource of one of
+/// <see cref="TargetTypes"/> that matches <see cref="Inner"/>.
+/// </summary>
+public sealed record ChainedCriterion(SearchParameterInfo Reference, IReadOnlyList<string> TargetTypes, SearchCriterion Inner);
+
+/// <summary>A reverse chain (<c>_has:Observation:patient:code=x</c>): some <see cref="SourceType"/> resource that matches <see cref="Inner"/> refers to this one through <see cref="Reference"/>.</summary>
+public sealed record ReverseChainedCriterion(string SourceType, SearchParameterInfo Reference, SearchCriterion Inner);
 
 /// <param name="Parameter">Null for the column parameters <c>_id</c> and <c>_lastUpdated</c>.</param>
 /// <param name="TypeModifier">The resource type of a <c>:[type]</c> modifier on a reference parameter.</param>
-public sealed record SearchCriterion(string Code, SearchParameterInfo? Parameter, SearchModifier Modifier, IReadOnlyList<SearchValue> Values, string? TypeModifier = null);
+public sealed record SearchCriterion(string Code, SearchParameterInfo? Parameter, SearchModifier Modifier, IReadOnlyList<SearchValue> Values, string? TypeModifier = null)
+{
+    /// <summary>Set when this criterion is a chain; then <see cref="Values"/> is empty and the chain carries the test.</summary>
+    public IReadOnlyList<ChainedCriterion>? Chain { get; init; }
+
+    public ReverseChainedCriterion? Has { get; init; }
+}
 
 public abstract record SearchValue;
 

@@ -16,9 +16,13 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         var criteria = new List<SearchCriterion>();
         var ignored = new List<string>();
         var used = new List<KeyValuePair<string, string>>();
+        var sort = new List<SortClause>();
+        var includes = new List<IncludeSpec>();
+        var revIncludes = new List<IncludeSpec>();
         var count = defaultCount;
         string? cursor = null;
         var total = false;
+        var countOnly = false;
 
         foreach (var (key, value) in parameters)
         {
@@ -43,7 +47,31 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                     cursor = value;
                     continue;
                 case "_total":
-                    total = value is "accurate" or "estimate";
+                    total = value switch
+                    {
+                        "accurate" or "estimate" => true,
+                        "none" => false,
+                        _ => throw FhirException.BadRequest($"_total takes none, estimate or accurate, not '{value}'."),
+                    };
+                    used.Add(new(key, value));
+                    continue;
+                case "_summary":
+                    countOnly = value == "count";
+                    used.Add(new(key, value));
+                    continue;
+                case "_elements":
+                    used.Add(new(key, value));
+                    continue;
+                case "_sort":
+                    sort.AddRange(ParseSort(resourceType, value, strict, ignored));
+                    used.Add(new(key, value));
+                    continue;
+                case "_include" or "_include:iterate" or "_include:recurse":
+                    includes.AddRange(ParseInclude(value, key != "_include", reverse: false, resourceType, strict, ignored));
+                    used.Add(new(key, value));
+                    continue;
+                case "_revinclude" or "_revinclude:iterate" or "_revinclude:recurse":
+                    revIncludes.AddRange(ParseInclude(value, key != "_revinclude", reverse: true, resourceType, strict, ignored));
                     used.Add(new(key, value));
                     continue;
             }
@@ -54,42 +82,217 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 continue;
             }
 
-            var colon = key.IndexOf(':', StringComparison.Ordinal);
-            var code = colon < 0 ? key : key[..colon];
-            var modifierText = colon < 0 ? null : key[(colon + 1)..];
-
-            if (code is "_id" or "_lastUpdated")
+            var criterion = ParseParameter(resourceType, key, value, strict, depth: 0);
+            if (criterion is null)
             {
-                criteria.Add(ParseColumnCriterion(code, modifierText, value));
-                used.Add(new(key, value));
-                continue;
-            }
-
-            if (!registry.TryGet(resourceType, code, out var parameter))
-            {
-                if (strict)
-                {
-                    throw new FhirException(400, OperationOutcome.IssueType.NotSupported,
-                        $"Unknown or unsupported search parameter '{key}' for {resourceType}.");
-                }
-
                 ignored.Add(key);
                 continue;
             }
 
-            criteria.Add(ParseCriterion(parameter, modifierText, value, key));
+            criteria.Add(criterion);
             used.Add(new(key, value));
+        }
+
+        if (countOnly || count == 0)
+        {
+            // _summary=count and _count=0 both ask for the number of matches only.
+            total = true;
         }
 
         var query = new SearchQuery
         {
             ResourceType = resourceType,
             Criteria = criteria,
-            Count = count,
+            Count = countOnly ? 0 : count,
             Cursor = cursor,
             IncludeTotal = total,
+            Sort = sort,
+            Includes = includes,
+            RevIncludes = revIncludes,
+            CountOnly = countOnly,
         };
         return new SearchParseResult(query, used, ignored);
+    }
+
+    /// <summary>
+    /// One parameter, possibly chained (<c>subject:Patient.name</c>) or reverse-chained (<c>_has:Observation:patient:code</c>).
+    /// Returns null for an unknown parameter in lenient mode.
+    /// </summary>
+    private SearchCriterion? ParseParameter(string resourceType, string key, string value, bool strict, int depth)
+    {
+        if (depth > 4)
+        {
+            throw FhirException.BadRequest($"'{key}' chains more than four levels deep.");
+        }
+
+        if (key.StartsWith("_has:", StringComparison.Ordinal))
+        {
+            return ParseHas(resourceType, key, value, strict, depth);
+        }
+
+        var dot = key.IndexOf('.', StringComparison.Ordinal);
+        var head = dot < 0 ? key : key[..dot];
+        var colon = head.IndexOf(':', StringComparison.Ordinal);
+        var code = colon < 0 ? head : head[..colon];
+        var modifierText = colon < 0 ? null : head[(colon + 1)..];
+
+        if (dot >= 0)
+        {
+            return ParseChain(resourceType, key, code, modifierText, key[(dot + 1)..], value, strict, depth);
+        }
+
+        if (code is "_id" or "_lastUpdated")
+        {
+            return ParseColumnCriterion(code, modifierText, value);
+        }
+
+        if (!registry.TryGet(resourceType, code, out var parameter))
+        {
+            return strict
+                ? throw new FhirException(400, OperationOutcome.IssueType.NotSupported, $"Unknown or unsupported search parameter '{key}' for {resourceType}.")
+                : null;
+        }
+
+        return ParseCriterion(parameter, modifierText, value, key);
+    }
+
+    private SearchCriterion? ParseChain(string resourceType, string key, string code, string? typeModifier, string rest, string value, bool strict, int depth)
+    {
+        if (!registry.TryGet(resourceType, code, out var reference) || reference.Type != SearchParamType.Reference)
+        {
+            return strict || registry.TryGet(resourceType, code, out _)
+                ? throw FhirException.BadRequest($"'{key}': only reference parameters can be chained, and '{code}' is not one of {resourceType}.")
+                : null;
+        }
+
+        if (typeModifier is not null && !ResourceTypes.IsKnown(typeModifier))
+        {
+            throw FhirException.BadRequest($"'{key}': '{typeModifier}' is not a resource type.");
+        }
+
+        IEnumerable<string> candidates = typeModifier is not null ? [typeModifier]
+            : reference.TargetTypes.Count > 0 ? reference.TargetTypes
+            : ResourceTypes.All;
+        var chains = new List<ChainedCriterion>();
+        foreach (var target in candidates)
+        {
+            if (!IsChainable(target, rest))
+            {
+                continue;
+            }
+
+            if (ParseParameter(target, rest, value, strict: true, depth + 1) is { } inner)
+            {
+                chains.Add(new ChainedCriterion(reference, [target], inner));
+            }
+        }
+
+        if (chains.Count == 0)
+        {
+            return strict
+                ? throw FhirException.BadRequest($"'{key}': no target type of '{code}' has a search parameter '{rest}'.")
+                : null;
+        }
+
+        return new SearchCriterion(key, reference, SearchModifier.None, []) { Chain = chains };
+    }
+
+    private bool IsChainable(string type, string rest)
+    {
+        var end = rest.IndexOfAny(['.', ':']);
+        var code = end < 0 ? rest : rest[..end];
+        return code is "_id" or "_lastUpdated" || code.StartsWith("_has", StringComparison.Ordinal) || registry.TryGet(type, code, out _);
+    }
+
+    private SearchCriterion? ParseHas(string resourceType, string key, string value, bool strict, int depth)
+    {
+        // _has:Observation:patient:code  — the last segment may itself be another _has.
+        var parts = key.Split(':', 4);
+        if (parts.Length < 4)
+        {
+            throw FhirException.BadRequest($"'{key}' is not a valid _has (expected _has:Type:reference:parameter).");
+        }
+
+        var sourceType = parts[1];
+        if (!ResourceTypes.IsKnown(sourceType))
+        {
+            throw FhirException.BadRequest($"'{key}': '{sourceType}' is not a resource type.");
+        }
+
+        if (!registry.TryGet(sourceType, parts[2], out var reference) || reference.Type != SearchParamType.Reference)
+        {
+            throw FhirException.BadRequest($"'{key}': '{parts[2]}' is not a reference parameter of {sourceType}.");
+        }
+
+        var inner = ParseParameter(sourceType, parts[3], value, strict: true, depth + 1)
+            ?? throw FhirException.BadRequest($"'{key}': unknown parameter '{parts[3]}' of {sourceType}.");
+        return new SearchCriterion(key, null, SearchModifier.None, []) { Has = new ReverseChainedCriterion(sourceType, reference, inner) };
+    }
+
+    private IEnumerable<SortClause> ParseSort(string resourceType, string value, bool strict, List<string> ignored)
+    {
+        foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var descending = part.StartsWith('-');
+            var code = descending ? part[1..] : part;
+            if (code is "_id" or "_lastUpdated")
+            {
+                yield return new SortClause(code, null, descending);
+            }
+            else if (registry.TryGet(resourceType, code, out var parameter) && parameter.Type is not SearchParamType.Composite)
+            {
+                yield return new SortClause(code, parameter, descending);
+            }
+            else if (strict)
+            {
+                throw FhirException.BadRequest($"_sort: '{code}' is not a search parameter of {resourceType}.");
+            }
+            else
+            {
+                ignored.Add("_sort=" + part);
+            }
+        }
+    }
+
+    private IEnumerable<IncludeSpec> ParseInclude(string value, bool iterate, bool reverse, string resourceType, bool strict, List<string> ignored)
+    {
+        var name = reverse ? "_revinclude" : "_include";
+        if (value == "*")
+        {
+            yield return new IncludeSpec(reverse ? "*" : resourceType, null, null, iterate);
+            yield break;
+        }
+
+        var parts = value.Split(':');
+        if (parts.Length is < 2 or > 3 || !ResourceTypes.IsKnown(parts[0]))
+        {
+            throw FhirException.BadRequest($"{name}={value}: expected SourceType:parameter[:TargetType] or *.");
+        }
+
+        string? target = parts.Length == 3 ? parts[2] : null;
+        if (target is not null && !ResourceTypes.IsKnown(target))
+        {
+            throw FhirException.BadRequest($"{name}={value}: '{target}' is not a resource type.");
+        }
+
+        if (parts[1] == "*")
+        {
+            yield return new IncludeSpec(parts[0], null, target, iterate);
+            yield break;
+        }
+
+        if (!registry.TryGet(parts[0], parts[1], out var parameter) || parameter.Type != SearchParamType.Reference)
+        {
+            if (strict)
+            {
+                throw FhirException.BadRequest($"{name}={value}: '{parts[1]}' is not a reference parameter of {parts[0]}.");
+            }
+
+            ignored.Add($"{name}={value}");
+            yield break;
+        }
+
+        yield return new IncludeSpec(parts[0], parameter, target, iterate);
     }
 
     private static SearchCriterion ParseColumnCriterion(string code, string? modifierText, string value)

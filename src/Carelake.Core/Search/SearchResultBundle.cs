@@ -17,6 +17,12 @@ public sealed record SearchResultBundle
 
     public IReadOnlyList<ResourceVersion> Entries { get; init; } = [];
 
+    /// <summary>Resources added by _include/_revinclude (search.mode = include).</summary>
+    public IReadOnlyList<ResourceVersion> Included { get; init; } = [];
+
+    /// <summary>_summary/_elements applied to every entry; null: entries are returned as stored.</summary>
+    public Fhir.ResourceFilter? Filter { get; init; }
+
     /// <summary>An OperationOutcome entry (search.mode = outcome), e.g. for ignored parameters.</summary>
     public OperationOutcome? Outcome { get; init; }
 
@@ -29,17 +35,17 @@ public sealed record SearchResultBundle
             bundle.Link.Add(new Bundle.LinkComponent { Relation = relation, Url = url });
         }
 
-        foreach (var entry in Entries)
+        foreach (var (entry, included) in Entries.Select(e => (e, false)).Concat(Included.Select(e => (e, true))))
         {
             var component = new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{entry.Type}/{entry.Id}" };
             if (entry.Json is not null)
             {
-                component.Resource = Fhir.FhirSerialization.ParseStored(entry.Json);
+                component.Resource = Filter is null ? Fhir.FhirSerialization.ParseStored(entry.Json) : Fhir.FhirSerialization.ParseStored(Filter.ApplyJson(entry.Json, false));
             }
 
             if (Type == Bundle.BundleType.Searchset)
             {
-                component.Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match };
+                component.Search = new Bundle.SearchComponent { Mode = included ? Bundle.SearchEntryMode.Include : Bundle.SearchEntryMode.Match };
             }
             else
             {

@@ -34,7 +34,9 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
             Total = page.Total,
             Links = links,
             Entries = page.Resources,
+            Included = page.Included,
             Outcome = outcome,
+            Filter = ResourceFilter.From(parameters),
         };
     }
 

@@ -57,7 +57,8 @@ public sealed record CommitResult(int ConflictIndex, long ActualVersion)
     public bool Succeeded => ConflictIndex < 0;
 }
 
-public sealed record SearchPage(IReadOnlyList<ResourceVersion> Resources, string? NextCursor, long? Total);
+/// <param name="Included">Resources added by _include and _revinclude (search.mode = include).</param>
+public sealed record SearchPage(IReadOnlyList<ResourceVersion> Resources, string? NextCursor, long? Total, IReadOnlyList<ResourceVersion> Included);
 
 public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, DateTimeOffset? At, int Count, long? BeforeVersionRow);
 

@@ -86,25 +86,40 @@ public sealed class SqliteResourceStore : IResourceStore
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
         WithReaderAsync(connection =>
         {
-            var afterSid = ParseCursor(query.Cursor);
-            var (sql, parameters) = SqliteSearchSql.Build(query, afterSid, query.Count + 1, countOnly: false);
             var resources = new List<ResourceVersion>(Math.Min(query.Count, 1000));
-            long lastSid = 0;
-            var hasMore = false;
-            using (var command = connection.CreateCommand())
+            var sids = new List<long>();
+            string? next = null;
+            if (!query.CountOnly)
             {
+                var cursor = SearchCursor.Parse(query.Cursor, query.Sort.Count);
+                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1);
+                using var command = connection.CreateCommand();
                 command.CommandText = sql;
                 command.Parameters.AddRange(parameters);
                 using var reader = command.ExecuteReader();
+                object[]? lastKeys = null;
+                long lastSid = 0;
                 while (reader.Read())
                 {
                     if (resources.Count == query.Count)
                     {
-                        hasMore = true;
+                        next = query.Sort.Count == 0
+                            ? SearchCursor.Format(lastSid, [])
+                            : SearchCursor.Format(lastSid, lastKeys!);
                         break;
                     }
 
                     lastSid = reader.GetInt64(0);
+                    sids.Add(lastSid);
+                    if (query.Sort.Count > 0)
+                    {
+                        lastKeys = new object[query.Sort.Count];
+                        for (var i = 0; i < query.Sort.Count; i++)
+                        {
+                            lastKeys[i] = reader.GetValue(6 + i);
+                        }
+                    }
+
                     resources.Add(new ResourceVersion(
                         query.ResourceType,
                         reader.GetString(1),
@@ -117,16 +132,19 @@ public sealed class SqliteResourceStore : IResourceStore
             }
 
             long? total = null;
-            if (query.IncludeTotal || query.Count == 0)
+            if (query.IncludeTotal || query.CountOnly)
             {
-                var (countSql, countParameters) = SqliteSearchSql.Build(query, 0, 0, countOnly: true);
+                var (countSql, countParameters) = SqliteSearchSql.BuildCount(query);
                 using var count = connection.CreateCommand();
                 count.CommandText = countSql;
                 count.Parameters.AddRange(countParameters);
                 total = (long)count.ExecuteScalar()!;
             }
 
-            return new SearchPage(resources, hasMore ? lastSid.ToString(CultureInfo.InvariantCulture) : null, total);
+            var included = query.Includes.Count + query.RevIncludes.Count > 0 && resources.Count > 0
+                ? SqliteIncludes.Load(connection, query, sids, resources)
+                : [];
+            return new SearchPage(resources, next, total, included);
         });
 
     public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
@@ -232,11 +250,6 @@ public sealed class SqliteResourceStore : IResourceStore
             await reader.DisposeAsync();
         }
     }
-
-    private static long ParseCursor(string? cursor) =>
-        cursor is null ? 0
-        : long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var sid) ? sid
-        : throw Carelake.Core.Fhir.FhirException.BadRequest("The paging cursor is not valid; follow the links the server returns.");
 
     private static ResourceVersion ReadVersion(SqliteDataReader reader, string type, string id, int first)
     {

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using Carelake.Core.Fhir;
 using Carelake.Core.Search;
 using Hl7.Fhir.Model;
 using Microsoft.Data.Sqlite;
@@ -7,50 +10,172 @@ namespace Carelake.Storage.Sqlite;
 
 /// <summary>
 /// Translates a <see cref="SearchQuery"/> into one SQLite statement. Each criterion becomes
-/// <c>r.sid IN (SELECT sid FROM idx_kind WHERE param_id = … AND …)</c>, which SQLite answers from the covering
-/// (param_id, value…, sid) indexes; results are ordered by sid so a cursor is a plain "sid greater than".
+/// <c>alias.sid IN (SELECT sid FROM idx_kind WHERE param_id = … AND …)</c>, answered from the covering
+/// (param_id, value…, sid) indexes. Without _sort, results are ordered by sid and a cursor is "sid greater than";
+/// with _sort, each sort key is a per-resource scalar (min or max of the parameter's values) and the cursor holds the
+/// last row's keys (keyset paging), so pages stay correct while others write and any node can continue them.
 /// </summary>
 internal sealed class SqliteSearchSql
 {
     private readonly StringBuilder _sql = new();
     private readonly List<SqliteParameter> _parameters = [];
+    private int _aliases;
 
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) Build(SearchQuery query, long afterSid, int limit, bool countOnly)
+    public IReadOnlyList<SqliteParameter> Parameters => _parameters;
+
+    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(SearchQuery query, SearchCursor cursor, int limit)
     {
         var builder = new SqliteSearchSql();
-        return builder.BuildCore(query, afterSid, limit, countOnly);
+        return (builder.Page(query, cursor, limit), builder._parameters);
     }
 
-    private (string, IReadOnlyList<SqliteParameter>) BuildCore(SearchQuery query, long afterSid, int limit, bool countOnly)
+    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildCount(SearchQuery query)
     {
-        _sql.Append(countOnly
-            ? "SELECT COUNT(*) FROM resource r WHERE r.type = "
-            : "SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE r.type = ");
-        _sql.Append(Add(query.ResourceType)).Append(" AND r.deleted = 0");
-        if (!countOnly && afterSid > 0)
+        var builder = new SqliteSearchSql();
+        builder._sql.Append("SELECT COUNT(*) FROM resource r WHERE ");
+        builder.AppendFilter(query, "r");
+        return (builder._sql.ToString(), builder._parameters);
+    }
+
+    private string Page(SearchQuery query, SearchCursor cursor, int limit)
+    {
+        if (query.Sort.Count == 0)
         {
-            _sql.Append(" AND r.sid > ").Append(Add(afterSid));
+            _sql.Append("SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE ");
+            AppendFilter(query, "r");
+            if (cursor.Sid > 0)
+            {
+                _sql.Append(" AND r.sid > ").Append(Add(cursor.Sid));
+            }
+
+            _sql.Append(" ORDER BY r.sid LIMIT ").Append(Add(limit));
+            return _sql.ToString();
         }
 
+        _sql.Append("SELECT q.sid, q.id, q.version, q.last_updated, v.method, v.payload");
+        for (var i = 0; i < query.Sort.Count; i++)
+        {
+            _sql.Append(", q.k").Append(i);
+        }
+
+        _sql.Append(" FROM (SELECT r.sid, r.id, r.version, r.last_updated, r.rid");
+        for (var i = 0; i < query.Sort.Count; i++)
+        {
+            _sql.Append(", ").Append(SortExpression(query.Sort[i], "r")).Append(" AS k").Append(i);
+        }
+
+        _sql.Append(" FROM resource r WHERE ");
+        AppendFilter(query, "r");
+        _sql.Append(") q JOIN resource_version v ON v.rid = q.rid");
+        if (cursor.Keys is { } keys)
+        {
+            _sql.Append(" WHERE ");
+            AppendKeyset(query.Sort, keys, cursor.Sid);
+        }
+
+        _sql.Append(" ORDER BY ");
+        for (var i = 0; i < query.Sort.Count; i++)
+        {
+            _sql.Append("q.k").Append(i).Append(query.Sort[i].Descending ? " DESC, " : " ASC, ");
+        }
+
+        _sql.Append("q.sid ASC LIMIT ").Append(Add(limit));
+        return _sql.ToString();
+    }
+
+    private void AppendFilter(SearchQuery query, string alias)
+    {
+        _sql.Append(alias).Append(".type = ").Append(Add(query.ResourceType)).Append(" AND ").Append(alias).Append(".deleted = 0");
         foreach (var criterion in query.Criteria)
         {
             _sql.Append(" AND ");
-            AppendCriterion(criterion);
+            AppendCriterion(criterion, alias);
         }
-
-        if (!countOnly)
-        {
-            _sql.Append(" ORDER BY r.sid LIMIT ").Append(Add(limit));
-        }
-
-        return (_sql.ToString(), _parameters);
     }
 
-    private void AppendCriterion(SearchCriterion criterion)
+    /// <summary>(k0 after c0) OR (k0 = c0 AND k1 after c1) OR … OR (all equal AND sid > last sid).</summary>
+    private void AppendKeyset(IReadOnlyList<SortClause> sort, IReadOnlyList<object> keys, long sid)
     {
+        _sql.Append('(');
+        for (var i = 0; i <= sort.Count; i++)
+        {
+            if (i > 0)
+            {
+                _sql.Append(" OR ");
+            }
+
+            _sql.Append('(');
+            for (var j = 0; j < i; j++)
+            {
+                _sql.Append("q.k").Append(j).Append(" = ").Append(Add(keys[j])).Append(" AND ");
+            }
+
+            if (i < sort.Count)
+            {
+                _sql.Append("q.k").Append(i).Append(sort[i].Descending ? " < " : " > ").Append(Add(keys[i]));
+            }
+            else
+            {
+                _sql.Append("q.sid > ").Append(Add(sid));
+            }
+
+            _sql.Append(')');
+        }
+
+        _sql.Append(')');
+    }
+
+    /// <summary>
+    /// A scalar per resource. Missing values sort last in both directions, through sentinels beyond any real value,
+    /// so the keyset comparisons never meet NULL.
+    /// </summary>
+    private string SortExpression(SortClause key, string alias)
+    {
+        var desc = key.Descending;
+        if (key.Parameter is null)
+        {
+            return key.Code == "_id" ? $"{alias}.id" : $"{alias}.last_updated";
+        }
+
+        var parameter = Add(key.Parameter.Id);
+        var aggregate = desc ? "MAX" : "MIN";
+        var (table, column, kind) = key.Parameter.Type switch
+        {
+            SearchParamType.String => ("idx_string", "value_norm", 'T'),
+            SearchParamType.Token => ("idx_token", "code", 'T'),
+            SearchParamType.Reference => ("idx_reference", "COALESCE(target_type || '/' || target_id, url)", 'T'),
+            SearchParamType.Date => ("idx_date", desc ? "high" : "low", 'I'),
+            SearchParamType.Number => ("idx_number", "value", 'R'),
+            SearchParamType.Quantity => ("idx_quantity", "value", 'R'),
+            SearchParamType.Uri => ("idx_uri", "uri", 'T'),
+            _ => throw FhirException.NotSupported($"_sort on '{key.Code}' is not supported."),
+        };
+        var sentinel = kind switch
+        {
+            'T' => desc ? "''" : "char(1114111)",
+            'I' => desc ? long.MinValue.ToString(CultureInfo.InvariantCulture) : long.MaxValue.ToString(CultureInfo.InvariantCulture),
+            _ => desc ? "-1e308" : "1e308",
+        };
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {table} WHERE sid = {alias}.sid AND param_id = {parameter}), {sentinel})";
+    }
+
+    private void AppendCriterion(SearchCriterion criterion, string alias)
+    {
+        if (criterion.Chain is { } chains)
+        {
+            AppendChain(chains, alias);
+            return;
+        }
+
+        if (criterion.Has is { } has)
+        {
+            AppendHas(has, alias);
+            return;
+        }
+
         if (criterion.Parameter is null)
         {
-            AppendColumnCriterion(criterion);
+            AppendColumnCriterion(criterion, alias);
             return;
         }
 
@@ -59,7 +184,7 @@ internal sealed class SqliteSearchSql
         if (criterion.Modifier == SearchModifier.Missing)
         {
             var missing = ((MissingSearchValue)criterion.Values[0]).Missing;
-            _sql.Append(missing ? "r.sid NOT IN (" : "r.sid IN (")
+            _sql.Append(alias).Append(missing ? ".sid NOT IN (" : ".sid IN (")
                 .Append("SELECT sid FROM ").Append(table).Append(" WHERE param_id = ").Append(Add(parameter.Id)).Append(')');
             return;
         }
@@ -70,7 +195,7 @@ internal sealed class SqliteSearchSql
             return;
         }
 
-        _sql.Append(criterion.Modifier == SearchModifier.Not ? "r.sid NOT IN (" : "r.sid IN (")
+        _sql.Append(alias).Append(criterion.Modifier == SearchModifier.Not ? ".sid NOT IN (" : ".sid IN (")
             .Append("SELECT sid FROM ").Append(table).Append(" WHERE param_id = ").Append(Add(parameter.Id)).Append(" AND (");
         for (var i = 0; i < criterion.Values.Count; i++)
         {
@@ -87,7 +212,51 @@ internal sealed class SqliteSearchSql
         _sql.Append("))");
     }
 
-    private void AppendColumnCriterion(SearchCriterion criterion)
+    /// <summary>subject:Patient.name=x — the reference must resolve to a live target that matches the inner criterion.</summary>
+    private void AppendChain(IReadOnlyList<ChainedCriterion> chains, string alias)
+    {
+        _sql.Append('(');
+        for (var i = 0; i < chains.Count; i++)
+        {
+            if (i > 0)
+            {
+                _sql.Append(" OR ");
+            }
+
+            var chain = chains[i];
+            var n = ++_aliases;
+            var target = $"t{n}";
+            var reference = $"ref{n}";
+            _sql.Append(alias).Append(".sid IN (SELECT ").Append(reference).Append(".sid FROM idx_reference ").Append(reference)
+                .Append(" JOIN resource ").Append(target).Append(" ON ").Append(target).Append(".type = ").Append(reference).Append(".target_type AND ")
+                .Append(target).Append(".id = ").Append(reference).Append(".target_id WHERE ").Append(reference).Append(".param_id = ")
+                .Append(Add(chain.Reference.Id)).Append(" AND ").Append(target).Append(".deleted = 0 AND ").Append(target).Append(".type IN (")
+                .AppendJoin(", ", chain.TargetTypes.Select(t => Add(t))).Append(") AND ");
+            AppendCriterion(chain.Inner, target);
+            _sql.Append(')');
+        }
+
+        _sql.Append(')');
+    }
+
+    /// <summary>_has:Observation:patient:code=x — some live Observation matching code=x refers to this resource through patient.</summary>
+    private void AppendHas(ReverseChainedCriterion has, string alias)
+    {
+        var n = ++_aliases;
+        var source = $"s{n}";
+        var reference = $"ref{n}";
+        var target = $"t{n}";
+        _sql.Append(alias).Append(".sid IN (SELECT ").Append(target).Append(".sid FROM idx_reference ").Append(reference)
+            .Append(" JOIN resource ").Append(source).Append(" ON ").Append(source).Append(".sid = ").Append(reference).Append(".sid")
+            .Append(" JOIN resource ").Append(target).Append(" ON ").Append(target).Append(".type = ").Append(reference).Append(".target_type AND ")
+            .Append(target).Append(".id = ").Append(reference).Append(".target_id WHERE ").Append(reference).Append(".param_id = ")
+            .Append(Add(has.Reference.Id)).Append(" AND ").Append(source).Append(".deleted = 0 AND ").Append(source).Append(".type = ")
+            .Append(Add(has.SourceType)).Append(" AND ");
+        AppendCriterion(has.Inner, source);
+        _sql.Append(')');
+    }
+
+    private void AppendColumnCriterion(SearchCriterion criterion, string alias)
     {
         if (criterion.Values.Count == 0)
         {
@@ -99,13 +268,19 @@ internal sealed class SqliteSearchSql
         {
             if (criterion.Modifier == SearchModifier.Missing)
             {
-                _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? "0" : "1");
+                _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? '0' : '1');
                 return;
             }
 
-            _sql.Append(criterion.Modifier == SearchModifier.Not ? "r.id NOT IN (" : "r.id IN (");
+            _sql.Append(alias).Append(criterion.Modifier == SearchModifier.Not ? ".id NOT IN (" : ".id IN (");
             _sql.AppendJoin(", ", criterion.Values.Select(v => Add(((TokenSearchValue)v).Code ?? string.Empty)));
             _sql.Append(')');
+            return;
+        }
+
+        if (criterion.Modifier == SearchModifier.Missing)
+        {
+            _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? '0' : '1');
             return;
         }
 
@@ -118,7 +293,7 @@ internal sealed class SqliteSearchSql
                 _sql.Append(" OR ");
             }
 
-            AppendDateRange((DateSearchValue)criterion.Values[i], "r.last_updated", $"(r.last_updated + {TimeSpan.TicksPerMillisecond - 1})");
+            AppendDateRange((DateSearchValue)criterion.Values[i], $"{alias}.last_updated", $"({alias}.last_updated + {TimeSpan.TicksPerMillisecond - 1})");
         }
 
         _sql.Append(')');
@@ -315,7 +490,7 @@ internal sealed class SqliteSearchSql
         _sql.Append(column).Append(" >= ").Append(Add(prefix)).Append(" AND ").Append(column).Append(" < ").Append(Add(upper));
     }
 
-    private static string TableFor(SearchParamType type) => type switch
+    internal static string TableFor(SearchParamType type) => type switch
     {
         SearchParamType.String => "idx_string",
         SearchParamType.Token => "idx_token",
@@ -332,8 +507,62 @@ internal sealed class SqliteSearchSql
 
     private string Add(object value)
     {
-        var name = "$p" + _parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var name = "$p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
         _parameters.Add(new SqliteParameter(name, value));
         return name;
     }
+}
+
+/// <summary>
+/// Where the next page starts: after <see cref="Sid"/> in storage order, or after the sort keys <see cref="Keys"/> then
+/// <see cref="Sid"/>. Serialised as opaque base64url JSON in next links; it holds no server state.
+/// </summary>
+internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Keys)
+{
+    public static SearchCursor Parse(string? text, int sortKeys)
+    {
+        if (text is null)
+        {
+            return default;
+        }
+
+        try
+        {
+            var json = Convert.FromBase64String(text.Replace('-', '+').Replace('_', '/').PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '='));
+            using var document = JsonDocument.Parse(json);
+            var array = document.RootElement;
+            if (array.ValueKind != JsonValueKind.Array || array.GetArrayLength() != sortKeys + 1)
+            {
+                throw Invalid();
+            }
+
+            var keys = new List<object>(sortKeys);
+            for (var i = 0; i < sortKeys; i++)
+            {
+                var element = array[i];
+                keys.Add(element.ValueKind switch
+                {
+                    JsonValueKind.String => element.GetString()!,
+                    JsonValueKind.Number when element.TryGetInt64(out var l) => l,
+                    JsonValueKind.Number => element.GetDouble(),
+                    _ => throw Invalid(),
+                });
+            }
+
+            return new SearchCursor(array[sortKeys].GetInt64(), sortKeys == 0 ? null : keys);
+        }
+        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
+        {
+            throw Invalid();
+        }
+    }
+
+    public static string Format(long sid, IReadOnlyList<object> keys)
+    {
+        var values = new List<object>(keys) { sid };
+        var json = JsonSerializer.SerializeToUtf8Bytes(values);
+        return Convert.ToBase64String(json).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    private static FhirException Invalid() => FhirException.BadRequest("The paging cursor is not valid for this search; follow the links the server returns.");
 }

@@ -28,6 +28,18 @@ public static class FhirResponses
 
         var format = FhirFormats.ForResponse(context.Request);
         var pretty = FhirFormats.IsPretty(context.Request);
+        var filter = context.Request.Query.ContainsKey("_summary") || context.Request.Query.ContainsKey("_elements")
+            ? ResourceFilter.From(context.Request.Query.Select(q => new KeyValuePair<string, string>(q.Key, q.Value.ToString())))
+            : null;
+        if (filter is not null)
+        {
+            var subset = format == FhirFormat.Json ? filter.ApplyJson(version.Json, pretty) : filter.ApplyXml(version.Json, pretty);
+            response.ContentType = format == FhirFormat.Json ? FhirFormats.JsonContentType : FhirFormats.XmlContentType;
+            response.ContentLength = subset.Length;
+            await response.Body.WriteAsync(subset, cancellationToken);
+            return;
+        }
+
         if (format == FhirFormat.Json)
         {
             response.ContentType = FhirFormats.JsonContentType;
@@ -117,7 +129,7 @@ public static class FhirResponses
         }
 
         writer.WriteEndArray();
-        if (bundle.Entries.Count == 0 && bundle.Outcome is null)
+        if (bundle.Entries.Count == 0 && bundle.Included.Count == 0 && bundle.Outcome is null)
         {
             // FHIR JSON has no empty arrays: an empty page simply has no "entry".
             writer.WriteEndObject();
@@ -125,11 +137,16 @@ public static class FhirResponses
         }
 
         writer.WriteStartArray("entry");
-        foreach (var entry in bundle.Entries)
+        foreach (var (entry, included) in bundle.Entries.Select(e => (e, false)).Concat(bundle.Included.Select(e => (e, true))))
         {
             writer.WriteStartObject();
             writer.WriteString("fullUrl", $"{baseUrl}/{entry.Type}/{entry.Id}");
-            if (entry.Json is not null)
+            if (entry.Json is not null && bundle.Filter is { } filter)
+            {
+                writer.WritePropertyName("resource");
+                writer.WriteRawValue(filter.ApplyJson(entry.Json, false), skipInputValidation: true);
+            }
+            else if (entry.Json is not null)
             {
                 writer.WritePropertyName("resource");
                 if (pretty)
@@ -146,7 +163,7 @@ public static class FhirResponses
             if (bundle.Type == Bundle.BundleType.Searchset)
             {
                 writer.WriteStartObject("search");
-                writer.WriteString("mode", "match");
+                writer.WriteString("mode", included ? "include" : "match");
                 writer.WriteEndObject();
             }
             else
