@@ -19,6 +19,7 @@ public sealed record DateIndexValue(int ParamId, long Low, long High) : IndexVal
 /// <summary>A number with the range implied by its precision (1.0 is [0.95, 1.05]).</summary>
 public sealed record NumberIndexValue(int ParamId, decimal Value, decimal Low, decimal High) : IndexValue(ParamId);
 
-public sealed record QuantityIndexValue(int ParamId, string? System, string? Code, string? Unit, decimal Value, decimal Low, decimal High) : IndexValue(ParamId);
+/// <param name="CanonicalCode">UCUM canonical unit (null when the unit is not UCUM or not convertible).</param>
+public sealed record QuantityIndexValue(int ParamId, string? System, string? Code, string? Unit, decimal Value, decimal Low, decimal High, string? CanonicalCode = null, decimal? CanonicalValue = null) : IndexValue(ParamId);
 
 public sealed record UriIndexValue(int ParamId, string Uri) : IndexValue(ParamId);

@@ -274,7 +274,8 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
         {
             case Quantity { Value: { } value } quantity:
                 var (low, high) = PrecisionRange(value);
-                values.Add(new QuantityIndexValue(id, quantity.System, quantity.Code, quantity.Unit, value, low, high));
+                var canonical = UcumCanonicalizer.Canonical(value, quantity.System, quantity.Code);
+                values.Add(new QuantityIndexValue(id, quantity.System, quantity.Code, quantity.Unit, value, low, high, canonical?.Code, canonical?.Value));
                 break;
             case Money { Value: { } amount } money:
                 var (mlow, mhigh) = PrecisionRange(amount);

@@ -333,6 +333,15 @@ internal sealed class SqliteSearchSql
             case NumberSearchValue n:
                 AppendNumber(n.Prefix, n.Value, n.Low, n.High);
                 break;
+            case QuantitySearchValue q when UcumCanonicalizer.Canonical(q.Value, q.System, q.Code) is { } canonical:
+            {
+                // Compare in canonical units; the precision range scales with the unit factor.
+                var factor = q.Value == 0 ? 1 : canonical.Value / q.Value;
+                _sql.Append("canon_code = ").Append(Add(canonical.Code)).Append(" AND ");
+                AppendNumber(q.Prefix, canonical.Value, q.Low * factor, q.High * factor, "canon_value");
+                break;
+            }
+
             case QuantitySearchValue q:
                 AppendNumber(q.Prefix, q.Value, q.Low, q.High);
                 if (q.System is not null)
@@ -438,34 +447,34 @@ internal sealed class SqliteSearchSql
         }
     }
 
-    private void AppendNumber(SearchPrefix prefix, decimal value, decimal low, decimal high)
+    private void AppendNumber(SearchPrefix prefix, decimal value, decimal low, decimal high, string column = "value")
     {
         var v = Add((double)value);
         switch (prefix)
         {
             case SearchPrefix.Eq:
-                _sql.Append($"(value >= {Add((double)low)} AND value < {Add((double)high)})");
+                _sql.Append($"({column} >= {Add((double)low)} AND {column} < {Add((double)high)})");
                 break;
             case SearchPrefix.Ne:
-                _sql.Append($"NOT (value >= {Add((double)low)} AND value < {Add((double)high)})");
+                _sql.Append($"NOT ({column} >= {Add((double)low)} AND {column} < {Add((double)high)})");
                 break;
             case SearchPrefix.Gt:
             case SearchPrefix.Sa:
-                _sql.Append($"value > {v}");
+                _sql.Append($"{column} > {v}");
                 break;
             case SearchPrefix.Lt:
             case SearchPrefix.Eb:
-                _sql.Append($"value < {v}");
+                _sql.Append($"{column} < {v}");
                 break;
             case SearchPrefix.Ge:
-                _sql.Append($"value >= {v}");
+                _sql.Append($"{column} >= {v}");
                 break;
             case SearchPrefix.Le:
-                _sql.Append($"value <= {v}");
+                _sql.Append($"{column} <= {v}");
                 break;
             case SearchPrefix.Ap:
                 var margin = Math.Abs((double)value) * 0.1;
-                _sql.Append($"(value >= {Add((double)value - margin)} AND value <= {Add((double)value + margin)})");
+                _sql.Append($"({column} >= {Add((double)value - margin)} AND {column} <= {Add((double)value + margin)})");
                 break;
         }
     }

@@ -227,7 +227,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _insertReference = Make("INSERT INTO idx_reference (sid, param_id, target_type, target_id, target_version, url) VALUES ($1, $2, $3, $4, $5, $6)", 6);
             _insertDate = Make("INSERT INTO idx_date (sid, param_id, low, high) VALUES ($1, $2, $3, $4)", 4);
             _insertNumber = Make("INSERT INTO idx_number (sid, param_id, value, low, high) VALUES ($1, $2, $3, $4, $5)", 5);
-            _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8);
+            _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high, canon_code, canon_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10);
             _insertUri = Make("INSERT INTO idx_uri (sid, param_id, uri) VALUES ($1, $2, $3)", 3);
         }
 
@@ -283,7 +283,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     command = Set(_insertNumber, sid, n.ParamId, (double)n.Value, (double)n.Low, (double)n.High);
                     break;
                 case QuantityIndexValue q:
-                    command = Set(_insertQuantity, sid, q.ParamId, q.System, q.Code, q.Unit, (double)q.Value, (double)q.Low, (double)q.High);
+                    command = Set(_insertQuantity, sid, q.ParamId, q.System, q.Code, q.Unit, (double)q.Value, (double)q.Low, (double)q.High, q.CanonicalCode, q.CanonicalValue is { } cv ? (double)cv : null);
                     break;
                 case UriIndexValue u:
                     command = Set(_insertUri, sid, u.ParamId, u.Uri);

@@ -1,0 +1,127 @@
+using Carelake.Tests.Infrastructure;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Tests.Http;
+
+/// <summary>Chains, reverse chains, includes, sorting with keyset paging, summaries and unit-aware quantities.</summary>
+public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestServer>
+{
+    private async Task<(Patient Patient, Practitioner Doctor, Observation Observation)> CreateChartAsync(string family, string code, decimal value = 120)
+    {
+        var doctor = await server.Client.CreateAsync(new Practitioner { Name = [new HumanName { Family = family + "Doc" }] });
+        var patient = await server.Client.CreateAsync(new Patient
+        {
+            Name = [new HumanName { Family = family }],
+            GeneralPractitioner = [new ResourceReference($"Practitioner/{doctor.Id}")],
+        });
+        var observation = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", code),
+            Subject = new ResourceReference($"Patient/{patient.Id}"),
+            Performer = [new ResourceReference($"Practitioner/{doctor.Id}")],
+            Value = new Quantity(value, "mg", "http://unitsofmeasure.org"),
+        });
+        return (patient, doctor, observation);
+    }
+
+    [Fact]
+    public async Task A_chain_finds_observations_by_their_patients_name_and_two_levels_deep()
+    {
+        var family = Fhir.Unique("Chain");
+        var (_, _, observation) = await CreateChartAsync(family, "8480-6");
+        await CreateChartAsync(Fhir.Unique("Other"), "8480-6");
+
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?subject:Patient.family={family}"));
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?patient.family={family}"));
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?subject:Patient.general-practitioner:Practitioner.family={family}Doc"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?subject:Patient.family={family}x"));
+    }
+
+    [Fact]
+    public async Task Has_finds_patients_by_their_observations()
+    {
+        var code = Fhir.Unique("code");
+        var (patient, _, _) = await CreateChartAsync(Fhir.Unique("Has"), code);
+
+        Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"Patient?_has:Observation:subject:code={code}"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Patient?_has:Observation:subject:code={code}x"));
+    }
+
+    [Fact]
+    public async Task Include_revinclude_and_iterate_add_the_related_resources_once()
+    {
+        var code = Fhir.Unique("inc");
+        var (patient, doctor, observation) = await CreateChartAsync(Fhir.Unique("Inc"), code);
+
+        var included = await server.Client.GetResourceAsync<Bundle>($"Observation?code={code}&_include=Observation:subject&_include=Observation:performer");
+        Assert.Equal(
+            [("Observation", observation.Id!, "match"), ("Patient", patient.Id!, "include"), ("Practitioner", doctor.Id!, "include")],
+            included.Entry.Select(e => (e.Resource!.TypeName, e.Resource.Id!, e.Search!.Mode!.Value.ToString().ToLowerInvariant())).OrderBy(t => t.TypeName).ToList());
+
+        var iterated = await server.Client.GetResourceAsync<Bundle>($"Observation?code={code}&_include=Observation:subject&_include:iterate=Patient:general-practitioner");
+        Assert.Contains(iterated.Entry, e => e.Resource!.Id == doctor.Id && e.Search!.Mode == Bundle.SearchEntryMode.Include);
+
+        var reverse = await server.Client.GetResourceAsync<Bundle>($"Patient?_id={patient.Id}&_revinclude=Observation:subject");
+        Assert.Equal([patient.Id!, observation.Id!], reverse.Entry.Select(e => e.Resource!.Id!).ToList());
+    }
+
+    [Fact]
+    public async Task Sort_on_several_keys_pages_through_every_match_in_order()
+    {
+        var family = Fhir.Unique("Sort");
+        var dates = new[] { "1980-05-01", "1975", "1990-01-02", "1975", "1960-07-08", "2001-12-31", "1975" };
+        var given = new[] { "d", "c", "b", "a", "e", "f", "g" };
+        for (var i = 0; i < dates.Length; i++)
+        {
+            await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = family, Given = [given[i]] }], BirthDate = dates[i] });
+        }
+
+        var pages = await server.Client.WalkPagesAsync($"Patient?family={family}&_sort=-birthdate,given&_count=2");
+        var order = pages.SelectMany(p => p.Entry).Select(e => (Patient)e.Resource!).Select(p => $"{p.BirthDate}/{p.Name[0].Given.First()}").ToList();
+
+        Assert.Equal(["2001-12-31/f", "1990-01-02/b", "1980-05-01/d", "1975/a", "1975/c", "1975/g", "1960-07-08/e"], order);
+    }
+
+    [Fact]
+    public async Task Summary_count_returns_only_the_total_and_elements_subsets_each_resource()
+    {
+        var family = Fhir.Unique("Sum");
+        for (var i = 0; i < 3; i++)
+        {
+            await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = family }], BirthDate = "1970" });
+        }
+
+        var count = await server.Client.GetResourceAsync<Bundle>($"Patient?family={family}&_summary=count");
+        Assert.Equal(3, count.Total);
+        Assert.Empty(count.Entry);
+
+        var subset = await server.Client.GetResourceAsync<Bundle>($"Patient?family={family}&_elements=birthDate");
+        Assert.All(subset.Entry.Select(e => (Patient)e.Resource!), p =>
+        {
+            Assert.Equal("1970", p.BirthDate);
+            Assert.Empty(p.Name);
+            Assert.Contains(p.Meta!.Tag, t => t.Code == "SUBSETTED");
+        });
+    }
+
+    [Fact]
+    public async Task Quantity_search_converts_units_through_UCUM()
+    {
+        var code = Fhir.Unique("q");
+        var (_, _, observation) = await CreateChartAsync(Fhir.Unique("Ucum"), code, value: 5400);
+        await server.Client.PutAsync(new Observation
+        {
+            Id = observation.Id,
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", code),
+            Value = new Quantity(5400, "ug", "http://unitsofmeasure.org"),
+        });
+
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?code={code}&value-quantity=5.4|http://unitsofmeasure.org|mg"));
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?code={code}&value-quantity=gt5|http://unitsofmeasure.org|mg"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?code={code}&value-quantity=lt5|http://unitsofmeasure.org|mg"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?code={code}&value-quantity=5.4|http://unitsofmeasure.org|g"));
+    }
+}
