@@ -47,7 +47,14 @@ public sealed record SearchQuery
 
     /// <summary>_summary=count: only the total is wanted.</summary>
     public bool CountOnly { get; init; }
+
+    /// <summary>Compartment search (<c>Patient/123/Observation</c>): only resources in that compartment.</summary>
+    public CompartmentFilter? Compartment { get; init; }
 }
+
+/// <param name="Parameters">The reference parameters that place the searched type in the compartment.</param>
+/// <param name="IncludesSelf">The compartment's own resource (Patient/123 in its Patient compartment) is a member.</param>
+public sealed record CompartmentFilter(string Type, string Id, IReadOnlyList<SearchParameterInfo> Parameters, bool IncludesSelf);
 
 /// <param name="Parameter">Null for _id and _lastUpdated.</param>
 public sealed record SortClause(string Code, SearchParameterInfo? Parameter, bool Descending);

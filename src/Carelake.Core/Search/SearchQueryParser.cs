@@ -8,6 +8,8 @@ namespace Carelake.Core.Search;
 /// <summary>Turns FHIR search parameters (query string or form body) into a <see cref="SearchQuery"/>.</summary>
 public sealed class SearchQueryParser(SearchParameterRegistry registry, int defaultCount = 20, int maxCount = 1000)
 {
+    public SearchParameterRegistry Registry => registry;
+
     /// <summary>Parameters handled by the HTTP layer, never reported as unknown.</summary>
     private static readonly HashSet<string> HttpParameters = new(StringComparer.Ordinal) { "_format", "_pretty" };
 

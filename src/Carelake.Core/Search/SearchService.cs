@@ -8,14 +8,41 @@ namespace Carelake.Core.Search;
 /// <summary>Type-level search: parse, run on the store, and shape the searchset with self/next links.</summary>
 public sealed class SearchService(IResourceStore store, SearchQueryParser parser)
 {
-    public async Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
+    public Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken) =>
+        SearchAsync(baseUrl, resourceType, resourceType, null, parameters, strict, cancellationToken);
+
+    /// <summary>Compartment search: <c>GET [base]/Patient/123/Observation?…</c> (R4 3.1.1.2.2).</summary>
+    public Task<SearchResultBundle> SearchCompartmentAsync(string baseUrl, string compartment, string id, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
+    {
+        var definitions = CompartmentDefinitions.Standard.Value;
+        if (!definitions.IsCompartment(compartment))
+        {
+            throw FhirException.NotFound($"{compartment} is not a compartment (Patient, Encounter, RelatedPerson, Practitioner or Device).");
+        }
+
+        var codes = definitions.ParametersFor(compartment, resourceType);
+        var self = resourceType == compartment;
+        if (codes.Count == 0 && !self)
+        {
+            throw FhirException.BadRequest($"{resourceType} resources are never in the {compartment} compartment.");
+        }
+
+        var references = codes
+            .Select(code => parser.Registry.TryGet(resourceType, code, out var p) ? p : null)
+            .OfType<SearchParameterInfo>()
+            .ToList();
+        return SearchAsync(baseUrl, resourceType, $"{compartment}/{id}/{resourceType}", new CompartmentFilter(compartment, id, references, self), parameters, strict, cancellationToken);
+    }
+
+    private async Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, string path, CompartmentFilter? compartment, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
     {
         var parsed = parser.Parse(resourceType, parameters, strict);
-        var page = await store.SearchAsync(parsed.Query, cancellationToken);
-        var links = new List<(string, string)> { ("self", Link(baseUrl, resourceType, parsed.Used, parsed.Query.Cursor)) };
+        var query = compartment is null ? parsed.Query : parsed.Query with { Compartment = compartment };
+        var page = await store.SearchAsync(query, cancellationToken);
+        var links = new List<(string, string)> { ("self", Link(baseUrl, path, parsed.Used, parsed.Query.Cursor)) };
         if (page.NextCursor is not null)
         {
-            links.Add(("next", Link(baseUrl, resourceType, parsed.Used, page.NextCursor)));
+            links.Add(("next", Link(baseUrl, path, parsed.Used, page.NextCursor)));
         }
 
         OperationOutcome? outcome = null;

@@ -86,6 +86,28 @@ internal sealed class SqliteSearchSql
     private void AppendFilter(SearchQuery query, string alias)
     {
         _sql.Append(alias).Append(".type = ").Append(Add(query.ResourceType)).Append(" AND ").Append(alias).Append(".deleted = 0");
+        if (query.Compartment is { } compartment)
+        {
+            _sql.Append(" AND (");
+            if (compartment.Parameters.Count > 0)
+            {
+                _sql.Append(alias).Append(".sid IN (SELECT sid FROM idx_reference WHERE param_id IN (")
+                    .AppendJoin(", ", compartment.Parameters.Select(p => Add(p.Id)))
+                    .Append(") AND target_id = ").Append(Add(compartment.Id)).Append(" AND target_type = ").Append(Add(compartment.Type)).Append(')');
+            }
+            else
+            {
+                _sql.Append('0');
+            }
+
+            if (compartment.IncludesSelf)
+            {
+                _sql.Append(" OR ").Append(alias).Append(".id = ").Append(Add(compartment.Id));
+            }
+
+            _sql.Append(')');
+        }
+
         foreach (var criterion in query.Criteria)
         {
             _sql.Append(" AND ");

@@ -29,6 +29,16 @@ internal static class ResourceEndpoints
         fhir.MapPut("/{type}/{id}", (HttpContext http, string type, string id, CarelakeServices services) => UpdateAsync(http, type, id, services, basePath));
         fhir.MapDelete("/{type}/{id}", DeleteAsync);
         fhir.MapGet("/{type}/{id}/_history/{versionId}", VReadAsync);
+        fhir.MapGet("/{compartment}/{id}/{type}", async (HttpContext http, string compartment, string id, string type, CarelakeServices services) =>
+        {
+            FhirContext.CheckType(compartment);
+            FhirContext.CheckId(id);
+            FhirContext.CheckType(type);
+            FhirFormats.ForResponse(http.Request);
+            var baseUrl = FhirContext.BaseUrl(http, basePath);
+            var bundle = await services.Search.SearchCompartmentAsync(baseUrl, compartment, id, type, FhirContext.QueryParameters(http.Request), FhirContext.StrictHandling(http.Request), http.RequestAborted);
+            await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
+        });
         fhir.MapGet("/{type}/{id}/_history", (HttpContext http, string type, string id, CarelakeServices services) =>
         {
             FhirContext.CheckType(type);

@@ -124,4 +124,19 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Empty(await server.Client.SearchIdsAsync($"Observation?code={code}&value-quantity=lt5|http://unitsofmeasure.org|mg"));
         Assert.Empty(await server.Client.SearchIdsAsync($"Observation?code={code}&value-quantity=5.4|http://unitsofmeasure.org|g"));
     }
+
+    [Fact]
+    public async Task Compartment_search_returns_only_that_patients_resources()
+    {
+        var code = Fhir.Unique("cmp");
+        var (patient, _, observation) = await CreateChartAsync(Fhir.Unique("Cmp"), code);
+        var (other, _, _) = await CreateChartAsync(Fhir.Unique("Cmp"), code);
+
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Patient/{patient.Id}/Observation?code={code}"));
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Patient/{patient.Id}/Observation"));
+        Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"Patient/{patient.Id}/Patient"));
+        Assert.DoesNotContain(observation.Id!, await server.Client.SearchIdsAsync($"Patient/{other.Id}/Observation"));
+        var notInCompartment = await server.Client.GetAsync($"Patient/{patient.Id}/Organization");
+        await Fhir.ExpectOutcomeAsync(notInCompartment, System.Net.HttpStatusCode.BadRequest);
+    }
 }
