@@ -1,0 +1,68 @@
+using Carelake.Core.Search;
+using Carelake.Storage.Sqlite;
+using Carelake.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Carelake.Tests.Http;
+
+/// <summary>
+/// The common search shapes use indexes: no scan of the resource table, no temporary sort, index tables reached
+/// through their covering or sid indexes. Checked with SQLite's EXPLAIN QUERY PLAN on the real schema.
+/// </summary>
+public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer>
+{
+    public static TheoryData<string, string> Queries => new()
+    {
+        { "Patient", "_count=20" },
+        { "Patient", "family=smi" },
+        { "Patient", "family:exact=Smith&given=jo" },
+        { "Patient", "identifier=http://carelake.dev/fhir/mrn|MRN00000001" },
+        { "Patient", "birthdate=1970" },
+        { "Patient", "birthdate=ge1970&gender=female&family=smi" },
+        { "Patient", "_id=a,b,c" },
+        { "Observation", "subject=Patient/123&code=http://loinc.org|8867-4" },
+        { "Observation", "code=http://loinc.org|8867-4&subject=Patient/123&date=ge2020-01-01" },
+        { "Observation", "patient=123&category=vital-signs" },
+        { "Observation", "code=http://loinc.org|8867-4&value-quantity=gt100" },
+        { "Encounter", "date=ge2024-01-01&class=IMP" },
+        { "Encounter", "subject=Patient/1&status=finished" },
+        { "Condition", "code=http://snomed.info/sct|44054006&clinical-status=active" },
+        { "Observation", "subject:Patient.family=smith" },
+        { "Patient", "_has:Observation:patient:code=4548-4" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public void Common_searches_use_indexes_and_need_no_table_scan_or_sort(string type, string query)
+    {
+        var parsed = new SearchQueryParser(server.Services.Registry).Parse(type, QueryString.Parse(query), strict: true);
+        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var plan = ExplainQueryPlan(sql, parameters);
+
+        Assert.DoesNotContain("SCAN r", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"SCAN idx_\w+\b(?! USING)", plan);
+        Assert.Matches(@"SEARCH r USING (INTEGER PRIMARY KEY|INDEX ix_resource_type \(type=\?\))", plan);
+    }
+
+    private string ExplainQueryPlan(string sql, IReadOnlyList<SqliteParameter> parameters)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.AddWithValue(parameter.ParameterName, parameter.Value);
+        }
+
+        using var reader = command.ExecuteReader();
+        var lines = new List<string>();
+        while (reader.Read())
+        {
+            lines.Add(reader.GetString(3));
+        }
+
+        return string.Join('\n', lines);
+    }
+}
