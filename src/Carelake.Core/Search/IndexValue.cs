@@ -23,3 +23,6 @@ public sealed record NumberIndexValue(int ParamId, decimal Value, decimal Low, d
 public sealed record QuantityIndexValue(int ParamId, string? System, string? Code, string? Unit, decimal Value, decimal Low, decimal High, string? CanonicalCode = null, decimal? CanonicalValue = null) : IndexValue(ParamId);
 
 public sealed record UriIndexValue(int ParamId, string Uri) : IndexValue(ParamId);
+
+/// <summary>One tuple of a composite parameter: the values of its components, in order, from one element.</summary>
+public sealed record CompositeIndexValue(int ParamId, IReadOnlyList<IndexValue> Components) : IndexValue(ParamId);

@@ -44,7 +44,11 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
 
             foreach (var node in nodes)
             {
-                if (node.Poco is { } element)
+                if (parameter.Components.Length > 0)
+                {
+                    AddComposite(parameter, node, context, values);
+                }
+                else if (node.Poco is { } element)
                 {
                     AddValues(parameter.Info, element, values);
                 }
@@ -61,7 +65,10 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
         {
             try
             {
-                compiled.Add(new CompiledParameter(parameter, Compiler.Compile(parameter.Expression)));
+                var components = parameter.Components
+                    .Select(c => (Info: parameter with { Type = c.Type, Id = 0, Components = [], TargetTypeFilter = null }, Expression: Compiler.Compile(c.Expression)))
+                    .ToArray();
+                compiled.Add(new CompiledParameter(parameter, Compiler.Compile(parameter.Expression), components));
             }
             catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or NotSupportedException)
             {
@@ -316,5 +323,45 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
 
     internal static string Invariant(decimal value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record CompiledParameter(SearchParameterInfo Info, CompiledExpression Expression);
+    /// <summary>
+    /// The tuples of a composite parameter for one element: every combination of its components' values (bounded, as an
+    /// element rarely has more than one value per component).
+    /// </summary>
+    private static void AddComposite(CompiledParameter parameter, PocoNode node, FhirEvaluationContext context, List<IndexValue> values)
+    {
+        const int MaxTuples = 16;
+        var tuples = new List<List<IndexValue>> { new() };
+        foreach (var (info, expression) in parameter.Components)
+        {
+            var componentValues = new List<IndexValue>();
+            try
+            {
+                foreach (var result in expression.Invoke([node], context))
+                {
+                    if (result.Poco is { } element)
+                    {
+                        AddValues(info, element, componentValues);
+                    }
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidCastException or NotSupportedException)
+            {
+                return;
+            }
+
+            if (componentValues.Count == 0)
+            {
+                return;
+            }
+
+            tuples = tuples.SelectMany(t => componentValues.Select(v => new List<IndexValue>(t) { v })).Take(MaxTuples).ToList();
+        }
+
+        foreach (var tuple in tuples)
+        {
+            values.Add(new CompositeIndexValue(parameter.Info.Id, tuple));
+        }
+    }
+
+    private sealed record CompiledParameter(SearchParameterInfo Info, CompiledExpression Expression, (SearchParameterInfo Info, CompiledExpression Expression)[] Components);
 }

@@ -27,4 +27,9 @@ public sealed record SearchParameterInfo
     /// resolution is replaced by reading the type from the reference itself, which needs no database lookup.
     /// </summary>
     public string? TargetTypeFilter { get; init; }
+
+    /// <summary>For composite parameters: each component's kind and FHIRPath expression, relative to the composite's element.</summary>
+    public IReadOnlyList<CompositeComponent> Components { get; init; } = [];
 }
+
+public sealed record CompositeComponent(SearchParamType Type, string Expression);

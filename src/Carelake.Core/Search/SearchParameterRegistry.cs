@@ -47,14 +47,29 @@ public sealed partial class SearchParameterRegistry
 
     /// <summary>
     /// The standard R4 parameters that can be indexed, one entry per (resource type, code), without storage ids.
-    /// Composite and special parameters are not indexed yet; _id and _lastUpdated are answered from columns.
+    /// Special parameters (_text, _content, near…) are not indexed; _id and _lastUpdated are answered from columns.
     /// </summary>
     public static IReadOnlyList<SearchParameterInfo> StandardDefinitions()
     {
         var result = new List<SearchParameterInfo>();
+        var byUrl = ModelInfo.SearchParameters.Where(d => d.Url is not null).GroupBy(d => d.Url!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         foreach (var definition in ModelInfo.SearchParameters)
         {
-            if (definition.Type is SearchParamType.Composite or SearchParamType.Special || definition.Expression is null
+            CompositeComponent[] components = [];
+            if (definition.Type == SearchParamType.Composite)
+            {
+                var resolved = definition.Component?
+                    .Select(c => byUrl.TryGetValue(c.Definition, out var d) && d.Type is not (SearchParamType.Composite or SearchParamType.Special) ? new CompositeComponent(d.Type, c.Expression) : null)
+                    .ToArray() ?? [];
+                if (resolved.Length < 2 || resolved.Any(c => c is null))
+                {
+                    continue;
+                }
+
+                components = resolved.OfType<CompositeComponent>().ToArray();
+            }
+
+            if (definition.Type is SearchParamType.Special || definition.Expression is null
                 || definition.Code is null || definition.Resource is null || ColumnParameters.Contains(definition.Code))
             {
                 continue;
@@ -89,6 +104,7 @@ public sealed partial class SearchParameterRegistry
                     Expression = expression,
                     TargetTypes = targets,
                     TargetTypeFilter = filter,
+                    Components = components,
                 });
             }
         }
@@ -111,7 +127,7 @@ public sealed partial class SearchParameterRegistry
     private static bool StartsWithType(string part, string type)
     {
         var span = part.AsSpan().TrimStart('(').TrimStart();
-        return span.StartsWith(type, StringComparison.Ordinal) && span.Length > type.Length && span[type.Length] is '.' or ' ' or ')';
+        return span.StartsWith(type, StringComparison.Ordinal) && (span.Length == type.Length || span[type.Length] is '.' or ' ' or ')');
     }
 
     private static string ReplaceRoot(string part, string root, string type)

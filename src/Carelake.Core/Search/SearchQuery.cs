@@ -101,3 +101,6 @@ public sealed record QuantitySearchValue(SearchPrefix Prefix, decimal Value, dec
 public sealed record UriSearchValue(string Uri) : SearchValue;
 
 public sealed record MissingSearchValue(bool Missing) : SearchValue;
+
+/// <summary>A composite value <c>a$b</c>: one search value per component, all to match within one tuple.</summary>
+public sealed record CompositeSearchValue(IReadOnlyList<SearchValue> Components) : SearchValue;

@@ -337,6 +337,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 SearchParamType.Number => ParseNumber(part, key),
                 SearchParamType.Quantity => ParseQuantity(part, key),
                 SearchParamType.Uri => new UriSearchValue(part),
+                SearchParamType.Composite => ParseComposite(parameter, part, key),
                 _ => throw FhirException.NotSupported($"Search parameter '{key}' of type {parameter.Type} is not supported yet."),
             });
         }
@@ -380,6 +381,35 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         "false" => false,
         _ => throw FhirException.BadRequest($"'{key}' takes true or false, not '{value}'."),
     };
+
+    /// <summary><c>http://loinc.org|8480-6$gt100</c>: one value per component, separated by an unescaped '$'.</summary>
+    private static CompositeSearchValue ParseComposite(SearchParameterInfo parameter, string value, string key)
+    {
+        var parts = SplitUnescaped(value, '$');
+        if (parts.Count != parameter.Components.Count)
+        {
+            throw FhirException.BadRequest($"'{key}' takes {parameter.Components.Count} values separated by '$', e.g. http://loinc.org|8480-6$gt100.");
+        }
+
+        var components = new List<SearchValue>(parts.Count);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var part = Unescape(parts[i]);
+            components.Add(parameter.Components[i].Type switch
+            {
+                SearchParamType.String => new StringSearchValue(TextNormalizer.Normalize(part), part),
+                SearchParamType.Token => ParseToken(parts[i]),
+                SearchParamType.Reference => ParseReference(part, null),
+                SearchParamType.Date => ParseDate(part, key),
+                SearchParamType.Number => ParseNumber(part, key),
+                SearchParamType.Quantity => ParseQuantity(parts[i], key),
+                SearchParamType.Uri => new UriSearchValue(part),
+                _ => throw FhirException.NotSupported($"'{key}': component type {parameter.Components[i].Type} is not supported."),
+            });
+        }
+
+        return new CompositeSearchValue(components);
+    }
 
     private static TokenSearchValue ParseToken(string value)
     {

@@ -20,6 +20,7 @@ internal sealed class SqliteSearchSql
     private readonly StringBuilder _sql = new();
     private readonly List<SqliteParameter> _parameters = [];
     private int _aliases;
+    private string _columnPrefix = string.Empty;
 
     public IReadOnlyList<SqliteParameter> Parameters => _parameters;
 
@@ -242,6 +243,12 @@ internal sealed class SqliteSearchSql
         }
 
         var parameter = criterion.Parameter;
+        if (parameter.Type == SearchParamType.Composite && criterion.Modifier != SearchModifier.Missing)
+        {
+            AppendComposite(criterion, alias, driver);
+            return;
+        }
+
         var table = TableFor(parameter.Type);
         if (criterion.Modifier == SearchModifier.Missing)
         {
@@ -276,6 +283,58 @@ internal sealed class SqliteSearchSql
 
             _sql.Append('(');
             AppendValue(criterion, criterion.Values[i]);
+            _sql.Append(')');
+        }
+
+        _sql.Append("))");
+    }
+
+    /// <summary>
+    /// code-value-quantity=http://loinc.org|8480-6$gt100: the component rows of one tuple (same sid, param and tuple
+    /// number) are joined, and each component's condition applies to its own row.
+    /// </summary>
+    private void AppendComposite(SearchCriterion criterion, string alias, bool driver)
+    {
+        var parameter = criterion.Parameter!;
+        var n = ++_aliases;
+        var count = parameter.Components.Count;
+        string C(int position) => $"c{n}_{position}";
+        _sql.Append(driver ? $"{alias}.sid IN (SELECT {C(0)}.sid" : "EXISTS (SELECT 1").Append(" FROM idx_composite ").Append(C(0));
+        for (var position = 1; position < count; position++)
+        {
+            _sql.Append(" JOIN idx_composite ").Append(C(position)).Append(" ON ")
+                .Append(C(position)).Append(".sid = ").Append(C(0)).Append(".sid AND ")
+                .Append(C(position)).Append(".param_id = ").Append(C(0)).Append(".param_id AND ")
+                .Append(C(position)).Append(".tuple = ").Append(C(0)).Append(".tuple AND ")
+                .Append(C(position)).Append(".position = ").Append(position);
+        }
+
+        _sql.Append(" WHERE ").Append(C(0)).Append(".param_id = ").Append(Add(parameter.Id)).Append(" AND ").Append(C(0)).Append(".position = 0");
+        if (!driver)
+        {
+            _sql.Append(" AND ").Append(C(0)).Append(".sid = ").Append(alias).Append(".sid");
+        }
+
+        _sql.Append(" AND (");
+        for (var i = 0; i < criterion.Values.Count; i++)
+        {
+            var value = (CompositeSearchValue)criterion.Values[i];
+            _sql.Append(i == 0 ? "(" : " OR (");
+            for (var position = 0; position < count; position++)
+            {
+                if (position > 0)
+                {
+                    _sql.Append(" AND ");
+                }
+
+                _columnPrefix = C(position) + ".";
+                _sql.Append('(');
+                var component = new SearchCriterion(criterion.Code, parameter with { Type = parameter.Components[position].Type, Components = [] }, SearchModifier.None, []);
+                AppendValue(component, value.Components[position]);
+                _sql.Append(')');
+                _columnPrefix = string.Empty;
+            }
+
             _sql.Append(')');
         }
 
@@ -374,19 +433,19 @@ internal sealed class SqliteSearchSql
         switch (value)
         {
             case StringSearchValue s when criterion.Parameter!.Type == SearchParamType.Token:
-                AppendPrefix("text", s.Normalized);
+                AppendPrefix(Col("text"), s.Normalized);
                 break;
             case StringSearchValue s:
                 switch (criterion.Modifier)
                 {
                     case SearchModifier.Exact:
-                        _sql.Append("value_exact = ").Append(Add(s.Exact));
+                        _sql.Append(Col("value_exact")).Append(" = ").Append(Add(s.Exact));
                         break;
                     case SearchModifier.Contains:
-                        _sql.Append("value_norm LIKE ").Append(Add("%" + EscapeLike(s.Normalized) + "%")).Append(" ESCAPE '\\'");
+                        _sql.Append(Col("value_norm")).Append(" LIKE ").Append(Add("%" + EscapeLike(s.Normalized) + "%")).Append(" ESCAPE '\\'");
                         break;
                     default:
-                        AppendPrefix("value_norm", s.Normalized);
+                        AppendPrefix(Col("value_norm"), s.Normalized);
                         break;
                 }
 
@@ -398,36 +457,36 @@ internal sealed class SqliteSearchSql
                 AppendReference(r);
                 break;
             case DateSearchValue d:
-                AppendDateRange(d, "low", "high");
+                AppendDateRange(d, Col("low"), Col("high"));
                 break;
             case NumberSearchValue n:
-                AppendNumber(n.Prefix, n.Value, n.Low, n.High);
+                AppendNumber(n.Prefix, n.Value, n.Low, n.High, Col("value"));
                 break;
             case QuantitySearchValue q when UcumCanonicalizer.Canonical(q.Value, q.System, q.Code) is { } canonical:
             {
                 // Compare in canonical units; the precision range scales with the unit factor.
                 var factor = q.Value == 0 ? 1 : canonical.Value / q.Value;
-                _sql.Append("canon_code = ").Append(Add(canonical.Code)).Append(" AND ");
-                AppendNumber(q.Prefix, canonical.Value, q.Low * factor, q.High * factor, "canon_value");
+                _sql.Append(Col("canon_code")).Append(" = ").Append(Add(canonical.Code)).Append(" AND ");
+                AppendNumber(q.Prefix, canonical.Value, q.Low * factor, q.High * factor, Col("canon_value"));
                 break;
             }
 
             case QuantitySearchValue q:
-                AppendNumber(q.Prefix, q.Value, q.Low, q.High);
+                AppendNumber(q.Prefix, q.Value, q.Low, q.High, Col("value"));
                 if (q.System is not null)
                 {
-                    _sql.Append(" AND system = ").Append(Add(q.System));
+                    _sql.Append(" AND ").Append(Col("system")).Append(" = ").Append(Add(q.System));
                 }
 
                 if (q.Code is not null)
                 {
                     var code = Add(q.Code);
-                    _sql.Append(q.System is null ? $" AND (code = {code} OR unit = {code})" : $" AND code = {code}");
+                    _sql.Append(q.System is null ? $" AND ({Col("code")} = {code} OR {Col("unit")} = {code})" : $" AND {Col("code")} = {code}");
                 }
 
                 break;
             case UriSearchValue u:
-                _sql.Append("uri = ").Append(Add(u.Uri));
+                _sql.Append(Col("uri")).Append(" = ").Append(Add(u.Uri));
                 break;
             default:
                 throw new InvalidOperationException($"Unexpected search value {value.GetType().Name}.");
@@ -439,16 +498,16 @@ internal sealed class SqliteSearchSql
         var parts = new List<string>(2);
         if (t.Code is not null)
         {
-            parts.Add("code = " + Add(t.Code));
+            parts.Add(Col("code") + " = " + Add(t.Code));
         }
 
         if (t.System is { Length: 0 })
         {
-            parts.Add("system IS NULL");
+            parts.Add(Col("system") + " IS NULL");
         }
         else if (t.System is not null)
         {
-            parts.Add("system = " + Add(t.System));
+            parts.Add(Col("system") + " = " + Add(t.System));
         }
 
         if (parts.Count == 0)
@@ -464,13 +523,13 @@ internal sealed class SqliteSearchSql
         var parts = new List<string>(2);
         if (r.Id is not null)
         {
-            var target = "target_id = " + Add(r.Id) + (r.Type is not null ? " AND target_type = " + Add(r.Type) : string.Empty);
+            var target = Col("target_id") + " = " + Add(r.Id) + (r.Type is not null ? " AND " + Col("target_type") + " = " + Add(r.Type) : string.Empty);
             parts.Add("(" + target + ")");
         }
 
         if (r.Url is not null)
         {
-            parts.Add("url = " + Add(r.Url));
+            parts.Add(Col("url") + " = " + Add(r.Url));
         }
 
         _sql.AppendJoin(" OR ", parts);
@@ -578,11 +637,15 @@ internal sealed class SqliteSearchSql
         SearchParamType.Number => "idx_number",
         SearchParamType.Quantity => "idx_quantity",
         SearchParamType.Uri => "idx_uri",
+        SearchParamType.Composite => "idx_composite",
         _ => throw new InvalidOperationException($"No index table for {type}."),
     };
 
     private static string EscapeLike(string value) =>
         value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+
+    /// <summary>A column of the index row being tested; prefixed with the component alias inside a composite.</summary>
+    private string Col(string name) => _columnPrefix + name;
 
     private string Add(object value)
     {

@@ -185,7 +185,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     /// <summary>Prepared statements reused for every write: parsing SQL per row would dominate ingest time.</summary>
     private sealed class Commands : IDisposable
     {
-        private static readonly string[] IndexTables = ["idx_string", "idx_token", "idx_reference", "idx_date", "idx_number", "idx_quantity", "idx_uri"];
+        private static readonly string[] IndexTables = ["idx_string", "idx_token", "idx_reference", "idx_date", "idx_number", "idx_quantity", "idx_uri", "idx_composite"];
 
         private readonly List<SqliteCommand> _all = [];
         private readonly SqliteCommand[] _deleteIndexes;
@@ -196,6 +196,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         private readonly SqliteCommand _insertNumber;
         private readonly SqliteCommand _insertQuantity;
         private readonly SqliteCommand _insertUri;
+        private readonly SqliteCommand _insertComposite;
+        private long _tuple;
 
         public Commands(SqliteConnection connection)
         {
@@ -229,6 +231,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _insertNumber = Make("INSERT INTO idx_number (sid, param_id, value, low, high) VALUES ($1, $2, $3, $4, $5)", 5);
             _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high, canon_code, canon_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10);
             _insertUri = Make("INSERT INTO idx_uri (sid, param_id, uri) VALUES ($1, $2, $3)", 3);
+            _insertComposite = Make(
+                "INSERT INTO idx_composite (sid, param_id, tuple, position, system, code, text, value_norm, value_exact, target_type, target_id, url, uri, unit, value, low, high, canon_code, canon_value) " +
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+                19);
         }
 
         public SqliteCommand Savepoint { get; }
@@ -288,11 +294,51 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 case UriIndexValue u:
                     command = Set(_insertUri, sid, u.ParamId, u.Uri);
                     break;
+                case CompositeIndexValue c:
+                    InsertComposite(sid, c);
+                    return;
                 default:
                     throw new InvalidOperationException($"Unknown index value {value.GetType().Name}.");
             }
 
             command.ExecuteNonQuery();
+        }
+
+        /// <summary>One row per component; the tuple number (unique per writer) ties a tuple's rows together.</summary>
+        private void InsertComposite(long sid, CompositeIndexValue composite)
+        {
+            var tuple = ++_tuple;
+            for (var position = 0; position < composite.Components.Count; position++)
+            {
+                object? system = null, code = null, text = null, norm = null, exact = null, targetType = null, targetId = null, url = null, uri = null, unit = null, value = null, low = null, high = null, canonCode = null, canonValue = null;
+                switch (composite.Components[position])
+                {
+                    case StringIndexValue s:
+                        (norm, exact) = (s.Normalized, s.Exact);
+                        break;
+                    case TokenIndexValue t:
+                        (system, code, text) = (t.System, t.Code, t.Text);
+                        break;
+                    case ReferenceIndexValue r:
+                        (targetType, targetId, url) = (r.TargetType, r.TargetId, r.Url);
+                        break;
+                    case DateIndexValue d:
+                        (low, high) = (d.Low, d.High);
+                        break;
+                    case NumberIndexValue n:
+                        value = (double)n.Value;
+                        break;
+                    case QuantityIndexValue q:
+                        (system, code, unit, value, canonCode) = (q.System, q.Code, q.Unit, (double)q.Value, q.CanonicalCode);
+                        canonValue = q.CanonicalValue is { } cv ? (double)cv : null;
+                        break;
+                    case UriIndexValue u:
+                        uri = u.Uri;
+                        break;
+                }
+
+                Set(_insertComposite, sid, composite.ParamId, tuple, position, system, code, text, norm, exact, targetType, targetId, url, uri, unit, value, low, high, canonCode, canonValue).ExecuteNonQuery();
+            }
         }
 
         public void Dispose()

@@ -139,4 +139,37 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         var notInCompartment = await server.Client.GetAsync($"Patient/{patient.Id}/Organization");
         await Fhir.ExpectOutcomeAsync(notInCompartment, System.Net.HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task Composite_parameters_match_both_components_within_the_same_element()
+    {
+        var patient = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = Fhir.Unique("Bp") }] });
+        var bloodPressure = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "85354-9"),
+            Subject = new ResourceReference($"Patient/{patient.Id}"),
+            Component =
+            [
+                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8480-6"), Value = new Quantity(135, "mm[Hg]", "http://unitsofmeasure.org") },
+                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8462-4"), Value = new Quantity(85, "mm[Hg]", "http://unitsofmeasure.org") },
+            ],
+        });
+        var heartRate = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+            Subject = new ResourceReference($"Patient/{patient.Id}"),
+            Value = new Quantity(72, "/min", "http://unitsofmeasure.org"),
+        });
+        var subject = $"subject=Patient/{patient.Id}";
+
+        Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&component-code-value-quantity=http://loinc.org|8480-6$gt130"));
+        // 85 is the diastolic value: the systolic code must not pair with the other component's value.
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?{subject}&component-code-value-quantity=http://loinc.org|8480-6$85"));
+        Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&component-code-value-quantity=http://loinc.org|8462-4$85"));
+        Assert.Equal([heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&code-value-quantity=http://loinc.org|8867-4$lt80"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?{subject}&code-value-quantity=http://loinc.org|8867-4$gt80"));
+        Assert.Equal([heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&code-value-quantity=http://loinc.org|8867-4$72|http://unitsofmeasure.org|/min,http://loinc.org|0000-0$1"));
+    }
 }
