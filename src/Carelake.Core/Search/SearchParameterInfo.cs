@@ -10,6 +10,14 @@ public sealed record SearchParameterInfo
 
     public required string ResourceType { get; init; }
 
+    /// <summary>
+    /// Parameters defined on Resource (_tag, _profile, _security, _source) share one storage id across all types, so a
+    /// system-level search (<c>GET [base]?_type=…&amp;_tag=…</c>) is one index lookup.
+    /// </summary>
+    public bool IsCommon { get; init; }
+
+    public string StorageKey => IsCommon ? "Resource" : ResourceType;
+
     public required string Code { get; init; }
 
     public required SearchParamType Type { get; init; }

@@ -53,7 +53,7 @@ public sealed partial class SearchParameterRegistry
     {
         var result = new List<SearchParameterInfo>();
         var byUrl = ModelInfo.SearchParameters.Where(d => d.Url is not null).GroupBy(d => d.Url!, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        foreach (var definition in ModelInfo.SearchParameters)
+        foreach (var definition in ModelInfo.SearchParameters.Concat(CommonDefinitions))
         {
             CompositeComponent[] components = [];
             if (definition.Type == SearchParamType.Composite)
@@ -76,9 +76,16 @@ public sealed partial class SearchParameterRegistry
             }
 
             var targets = definition.Target?.Select(t => t.ToString()).ToArray() ?? [];
+            var common = definition.Resource is "Resource";
             var types = definition.Resource is "Resource" or "DomainResource"
                 ? ResourceTypes.All.Where(t => definition.Resource == "Resource" || IsDomainResource(t))
                 : [definition.Resource];
+            if (common)
+            {
+                // The pseudo-type "Resource" carries the common parameters for system-level search.
+                types = types.Append("Resource");
+            }
+
             foreach (var type in types)
             {
                 var expression = ExpressionFor(definition.Expression, definition.Resource, type);
@@ -98,6 +105,7 @@ public sealed partial class SearchParameterRegistry
                 result.Add(new SearchParameterInfo
                 {
                     ResourceType = type,
+                    IsCommon = common,
                     Code = definition.Code,
                     Type = definition.Type,
                     Url = definition.Url ?? $"http://hl7.org/fhir/SearchParameter/{type}-{definition.Code}",
@@ -111,6 +119,28 @@ public sealed partial class SearchParameterRegistry
 
         return result;
     }
+
+    /// <summary>
+    /// The parameters R4 defines on Resource itself (search.html#all). The SDK's list leaves them out, so they are
+    /// declared here with the specification's codes, types, expressions and canonical URLs.
+    /// </summary>
+    private static readonly SearchParamDefinition[] CommonDefinitions =
+    [
+        Common("_tag", SearchParamType.Token, "Resource.meta.tag", "Resource-tag"),
+        Common("_profile", SearchParamType.Uri, "Resource.meta.profile", "Resource-profile"),
+        Common("_security", SearchParamType.Token, "Resource.meta.security", "Resource-security"),
+        Common("_source", SearchParamType.Uri, "Resource.meta.source", "Resource-source"),
+    ];
+
+    private static SearchParamDefinition Common(string code, SearchParamType type, string expression, string id) => new()
+    {
+        Resource = "Resource",
+        Name = code,
+        Code = code,
+        Type = type,
+        Expression = expression,
+        Url = $"http://hl7.org/fhir/SearchParameter/{id}",
+    };
 
     /// <summary>Keeps the '|'-separated parts of a shared expression that start at <paramref name="type"/>.</summary>
     internal static string? ExpressionFor(string expression, string definedOn, string type)

@@ -27,7 +27,11 @@ public enum SearchModifier
 /// <summary>A parsed search: criteria are ANDed; the values of one criterion are ORed.</summary>
 public sealed record SearchQuery
 {
+    /// <summary>The type searched; "Resource" for a system-level search across <see cref="Types"/>.</summary>
     public required string ResourceType { get; init; }
+
+    /// <summary>System-level search: the _type list (empty: every type).</summary>
+    public IReadOnlyList<string> Types { get; init; } = [];
 
     public IReadOnlyList<SearchCriterion> Criteria { get; init; } = [];
 

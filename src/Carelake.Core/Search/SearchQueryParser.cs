@@ -25,6 +25,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         string? cursor = null;
         var total = false;
         var countOnly = false;
+        var types = new List<string>();
 
         foreach (var (key, value) in parameters)
         {
@@ -47,6 +48,14 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                     continue;
                 case "_cursor":
                     cursor = value;
+                    continue;
+                case "_type" when resourceType == "Resource":
+                    foreach (var type in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    {
+                        types.Add(ResourceTypes.IsKnown(type) ? type : throw FhirException.BadRequest($"_type: '{type}' is not a resource type."));
+                    }
+
+                    used.Add(new(key, value));
                     continue;
                 case "_total":
                     total = value switch
@@ -112,6 +121,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             Includes = includes,
             RevIncludes = revIncludes,
             CountOnly = countOnly,
+            Types = types,
         };
         return new SearchParseResult(query, used, ignored);
     }

@@ -11,6 +11,10 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
     public Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken) =>
         SearchAsync(baseUrl, resourceType, resourceType, null, parameters, strict, cancellationToken);
 
+    /// <summary>System-level search (<c>GET [base]?_type=Patient,Observation&amp;_lastUpdated=gt…</c>) with the parameters common to all types.</summary>
+    public Task<SearchResultBundle> SearchSystemAsync(string baseUrl, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken) =>
+        SearchAsync(baseUrl, "Resource", string.Empty, null, parameters, strict, cancellationToken);
+
     /// <summary>Compartment search: <c>GET [base]/Patient/123/Observation?…</c> (R4 3.1.1.2.2).</summary>
     public Task<SearchResultBundle> SearchCompartmentAsync(string baseUrl, string compartment, string id, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
     {
@@ -124,7 +128,12 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
 
     private static string Link(string baseUrl, string path, IReadOnlyList<KeyValuePair<string, string>> parameters, string? cursor)
     {
-        var builder = new StringBuilder(baseUrl).Append('/').Append(path);
+        var builder = new StringBuilder(baseUrl);
+        if (path.Length > 0)
+        {
+            builder.Append('/').Append(path);
+        }
+
         var separator = '?';
         foreach (var (key, value) in parameters)
         {

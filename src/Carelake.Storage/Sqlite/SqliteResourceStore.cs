@@ -116,12 +116,12 @@ public sealed class SqliteResourceStore : IResourceStore
                         lastKeys = new object[query.Sort.Count];
                         for (var i = 0; i < query.Sort.Count; i++)
                         {
-                            lastKeys[i] = reader.GetValue(6 + i);
+                            lastKeys[i] = reader.GetValue(7 + i);
                         }
                     }
 
                     resources.Add(new ResourceVersion(
-                        query.ResourceType,
+                        reader.GetString(6),
                         reader.GetString(1),
                         reader.GetInt64(2),
                         new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
@@ -300,7 +300,7 @@ public sealed class SqliteResourceStore : IResourceStore
             }
         }
 
-        var missing = parameters.Where(p => !ids.ContainsKey((p.ResourceType, p.Code))).ToList();
+        var missing = parameters.Where(p => !ids.ContainsKey((p.StorageKey, p.Code))).DistinctBy(p => (p.StorageKey, p.Code)).ToList();
         if (missing.Count > 0)
         {
             using var transaction = connection.BeginTransaction(deferred: false);
@@ -313,11 +313,11 @@ public sealed class SqliteResourceStore : IResourceStore
             var u = insert.Parameters.Add("$u", SqliteType.Text);
             foreach (var parameter in missing)
             {
-                t.Value = parameter.ResourceType;
+                t.Value = parameter.StorageKey;
                 c.Value = parameter.Code;
                 k.Value = parameter.Type.ToString().ToLowerInvariant();
                 u.Value = parameter.Url;
-                ids[(parameter.ResourceType, parameter.Code)] = (int)(long)insert.ExecuteScalar()!;
+                ids[(parameter.StorageKey, parameter.Code)] = (int)(long)insert.ExecuteScalar()!;
             }
 
             transaction.Commit();

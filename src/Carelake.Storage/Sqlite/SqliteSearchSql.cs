@@ -42,7 +42,7 @@ internal sealed class SqliteSearchSql
     {
         if (query.Sort.Count == 0)
         {
-            _sql.Append("SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE ");
+            _sql.Append("SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload, r.type FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE ");
             AppendFilter(query, "r");
             if (cursor.Sid > 0)
             {
@@ -53,13 +53,13 @@ internal sealed class SqliteSearchSql
             return _sql.ToString();
         }
 
-        _sql.Append("SELECT q.sid, q.id, q.version, q.last_updated, v.method, v.payload");
+        _sql.Append("SELECT q.sid, q.id, q.version, q.last_updated, v.method, v.payload, q.type");
         for (var i = 0; i < query.Sort.Count; i++)
         {
             _sql.Append(", q.k").Append(i);
         }
 
-        _sql.Append(" FROM (SELECT r.sid, r.id, r.version, r.last_updated, r.rid");
+        _sql.Append(" FROM (SELECT r.sid, r.id, r.version, r.last_updated, r.rid, r.type");
         for (var i = 0; i < query.Sort.Count; i++)
         {
             _sql.Append(", ").Append(SortExpression(query.Sort[i], "r")).Append(" AS k").Append(i);
@@ -97,8 +97,16 @@ internal sealed class SqliteSearchSql
         var driver = query.Compartment is null && criteria.Count > 0 && Selectivity(criteria[0]) < NeverDrives ? criteria[0] : null;
         // A unary plus keeps SQLite from picking the low-selectivity type index when a criterion can drive.
         var driverIsIndexTable = (driver is not null && driver.Code != "_id") || query.Compartment is not null;
-        _sql.Append(driverIsIndexTable ? "+" : string.Empty).Append(alias).Append(".type = ").Append(Add(query.ResourceType))
-            .Append(" AND ").Append(alias).Append(".deleted = 0");
+        if (query.ResourceType != "Resource")
+        {
+            _sql.Append(driverIsIndexTable ? "+" : string.Empty).Append(alias).Append(".type = ").Append(Add(query.ResourceType)).Append(" AND ");
+        }
+        else if (query.Types.Count > 0)
+        {
+            _sql.Append(driverIsIndexTable ? "+" : string.Empty).Append(alias).Append(".type IN (").AppendJoin(", ", query.Types.Select(t => Add(t))).Append(") AND ");
+        }
+
+        _sql.Append(alias).Append(".deleted = 0");
         if (query.Compartment is { } compartment)
         {
             _sql.Append(" AND (");

@@ -24,6 +24,13 @@ internal static class SystemEndpoints
             parameters.Add("default", new Code("4.0"));
             await FhirResponses.WritePocoAsync(http, parameters, 200, http.RequestAborted);
         });
+        fhir.MapGet("/", async (HttpContext http, CarelakeServices services) =>
+        {
+            FhirFormats.ForResponse(http.Request);
+            var baseUrl = FhirContext.BaseUrl(http, basePath);
+            var bundle = await services.Search.SearchSystemAsync(baseUrl, FhirContext.QueryParameters(http.Request), FhirContext.StrictHandling(http.Request), http.RequestAborted);
+            await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
+        });
         fhir.MapPost("/", async (HttpContext http, CarelakeServices services) =>
         {
             FhirFormats.ForResponse(http.Request);

@@ -40,7 +40,7 @@ public sealed class CarelakeServices : IAsyncDisposable
         var store = new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous });
         var definitions = SearchParameterRegistry.StandardDefinitions();
         var ids = await store.InitializeAsync(definitions, cancellationToken);
-        var registry = new SearchParameterRegistry(definitions.Select(d => d with { Id = ids[(d.ResourceType, d.Code)] }));
+        var registry = new SearchParameterRegistry(definitions.Select(d => d with { Id = ids[(d.StorageKey, d.Code)] }));
         return new CarelakeServices(store, registry, options, time);
     }
 

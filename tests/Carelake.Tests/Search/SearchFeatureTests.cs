@@ -172,4 +172,24 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Empty(await server.Client.SearchIdsAsync($"Observation?{subject}&code-value-quantity=http://loinc.org|8867-4$gt80"));
         Assert.Equal([heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&code-value-quantity=http://loinc.org|8867-4$72|http://unitsofmeasure.org|/min,http://loinc.org|0000-0$1"));
     }
+
+    [Fact]
+    public async Task System_search_finds_resources_of_several_types_by_a_common_parameter()
+    {
+        var tag = Fhir.Unique("tag");
+        var patient = await server.Client.CreateAsync(new Patient { Meta = new Meta { Tag = [new Coding("http://example.org/tags", tag)] } });
+        var observation = await server.Client.CreateAsync(new Observation
+        {
+            Meta = new Meta { Tag = [new Coding("http://example.org/tags", tag)] },
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+        });
+
+        var both = await server.Client.GetResourceAsync<Bundle>($"?_tag=http://example.org/tags|{tag}");
+        Assert.Equal(
+            new[] { $"Observation/{observation.Id}", $"Patient/{patient.Id}" },
+            both.Entry.Select(e => $"{e.Resource!.TypeName}/{e.Resource.Id}").Order(StringComparer.Ordinal));
+        Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"?_type=Patient&_tag={tag}"));
+        Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"Patient?_tag={tag}"));
+    }
 }
