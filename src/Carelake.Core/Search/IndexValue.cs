@@ -8,11 +8,13 @@ public abstract record IndexValue(int ParamId);
 public sealed record StringIndexValue(int ParamId, string Normalized, string Exact) : IndexValue(ParamId);
 
 /// <param name="Text">Display or text, normalised, for <c>:text</c>.</param>
-public sealed record TokenIndexValue(int ParamId, string? System, string? Code, string? Text) : IndexValue(ParamId);
+/// <param name="TypeSystem">For an Identifier: its type coding, for <c>:of-type</c>.</param>
+public sealed record TokenIndexValue(int ParamId, string? System, string? Code, string? Text, string? TypeSystem = null, string? TypeCode = null) : IndexValue(ParamId);
 
 /// <param name="TargetType">Resource type of a relative or absolute FHIR reference (null for other URLs).</param>
 /// <param name="Url">The reference as written, for absolute, canonical and urn references.</param>
-public sealed record ReferenceIndexValue(int ParamId, string? TargetType, string? TargetId, string? TargetVersion, string? Url) : IndexValue(ParamId);
+/// <param name="IdentifierSystem">Reference.identifier, for <c>:identifier</c>.</param>
+public sealed record ReferenceIndexValue(int ParamId, string? TargetType, string? TargetId, string? TargetVersion, string? Url, string? IdentifierSystem = null, string? IdentifierValue = null) : IndexValue(ParamId);
 
 public sealed record DateIndexValue(int ParamId, long Low, long High) : IndexValue(ParamId);
 

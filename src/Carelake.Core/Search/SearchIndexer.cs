@@ -192,7 +192,8 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
 
                 break;
             case Identifier identifier when identifier.Value is not null || identifier.System is not null:
-                values.Add(new TokenIndexValue(id, identifier.System, identifier.Value, Normalized(identifier.Type?.Text)));
+                var type = identifier.Type?.Coding.FirstOrDefault();
+                values.Add(new TokenIndexValue(id, identifier.System, identifier.Value, Normalized(identifier.Type?.Text), type?.System, type?.Code));
                 break;
             case ContactPoint contact when contact.Value is not null:
                 values.Add(new TokenIndexValue(id, contact.System?.ToString().ToLowerInvariant(), contact.Value, null));
@@ -226,18 +227,24 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
             PrimitiveType { JsonValue: string s } => s,
             _ => null,
         };
-        if (string.IsNullOrEmpty(reference) || reference.StartsWith('#'))
+        var identifier = (element as ResourceReference)?.Identifier;
+        if (identifier?.Value is null)
+        {
+            identifier = null;
+        }
+
+        if ((string.IsNullOrEmpty(reference) || reference.StartsWith('#')) && identifier is null)
         {
             return;
         }
 
-        var parsed = ReferenceParser.Parse(reference);
-        if (parameter.TargetTypeFilter is { } filter && !string.Equals(parsed.Type, filter, StringComparison.Ordinal))
+        var parsed = string.IsNullOrEmpty(reference) || reference.StartsWith('#') ? default : ReferenceParser.Parse(reference);
+        if (parameter.TargetTypeFilter is { } filter && !string.Equals(parsed.Type ?? (element as ResourceReference)?.Type, filter, StringComparison.Ordinal))
         {
             return;
         }
 
-        values.Add(new ReferenceIndexValue(parameter.Id, parsed.Type, parsed.Id, parsed.Version, parsed.IsLocal ? null : reference));
+        values.Add(new ReferenceIndexValue(parameter.Id, parsed.Type, parsed.Id, parsed.Version, parsed.IsLocal || parsed.Type is null && reference is null ? null : reference, identifier?.System, identifier?.Value));
     }
 
     private static void AddDate(int id, Base element, List<IndexValue> values)

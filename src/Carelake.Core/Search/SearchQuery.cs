@@ -22,6 +22,10 @@ public enum SearchModifier
     Not,
     Text,
     Type,
+    Identifier,
+    OfType,
+    Above,
+    Below,
 }
 
 /// <summary>A parsed search: criteria are ANDed; the values of one criterion are ORed.</summary>
@@ -105,6 +109,9 @@ public sealed record QuantitySearchValue(SearchPrefix Prefix, decimal Value, dec
 public sealed record UriSearchValue(string Uri) : SearchValue;
 
 public sealed record MissingSearchValue(bool Missing) : SearchValue;
+
+/// <summary><c>identifier:of-type=typeSystem|typeCode|value</c>.</summary>
+public sealed record OfTypeSearchValue(string TypeSystem, string TypeCode, string Value) : SearchValue;
 
 /// <summary>A composite value <c>a$b</c>: one search value per component, all to match within one tuple.</summary>
 public sealed record CompositeSearchValue(IReadOnlyList<SearchValue> Components) : SearchValue;

@@ -158,6 +158,15 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             return ParseColumnCriterion(code, modifierText, value);
         }
 
+        if (code == "_list" && modifierText is null && registry.TryGet("List", "item", out var listItem))
+        {
+            // Members of the given List resources (R4 3.1.1.5.10); functional lists ($current-…) are not supported.
+            var ids = SplitOr(value);
+            return ids.All(ResourceIds.IsValid)
+                ? new SearchCriterion("_list", listItem, SearchModifier.None, ids.Select(id => (SearchValue)new TokenSearchValue(null, id)).ToList())
+                : throw FhirException.BadRequest($"_list takes List ids; '{value}' is not one.");
+        }
+
         if (!registry.TryGet(resourceType, code, out var parameter))
         {
             return strict
@@ -341,6 +350,8 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             {
                 SearchParamType.String => new StringSearchValue(TextNormalizer.Normalize(part), part),
                 SearchParamType.Token when modifier == SearchModifier.Text => new StringSearchValue(TextNormalizer.Normalize(part), part),
+                SearchParamType.Token when modifier == SearchModifier.OfType => ParseOfType(part, key),
+                SearchParamType.Reference when modifier == SearchModifier.Identifier => ParseToken(part),
                 SearchParamType.Token => ParseToken(part),
                 SearchParamType.Reference => ParseReference(part, typeModifier),
                 SearchParamType.Date => ParseDate(part, key),
@@ -374,6 +385,10 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             (SearchParamType.String, "contains") => SearchModifier.Contains,
             (SearchParamType.Token, "not") => SearchModifier.Not,
             (SearchParamType.Token, "text") => SearchModifier.Text,
+            (SearchParamType.Token, "of-type") => SearchModifier.OfType,
+            (SearchParamType.Reference, "identifier") => SearchModifier.Identifier,
+            (SearchParamType.Uri, "above") => SearchModifier.Above,
+            (SearchParamType.Uri, "below") => SearchModifier.Below,
             (SearchParamType.Reference, _) when ResourceTypes.IsKnown(text) => SearchModifier.Type,
             _ => throw FhirException.NotSupported($"Modifier ':{text}' is not supported on '{key}' ({parameter.Type})."),
         };
@@ -419,6 +434,14 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         }
 
         return new CompositeSearchValue(components);
+    }
+
+    private static OfTypeSearchValue ParseOfType(string value, string key)
+    {
+        var parts = SplitUnescaped(value, '|');
+        return parts.Count == 3 && parts.All(p => p.Length > 0)
+            ? new OfTypeSearchValue(Unescape(parts[0]), Unescape(parts[1]), Unescape(parts[2]))
+            : throw FhirException.BadRequest($"'{key}' takes typeSystem|typeCode|value (e.g. http://terminology.hl7.org/CodeSystem/v2-0203|MR|12345).");
     }
 
     private static TokenSearchValue ParseToken(string value)

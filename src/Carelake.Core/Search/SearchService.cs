@@ -43,7 +43,11 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
         var parsed = parser.Parse(resourceType, parameters, strict);
         var query = compartment is null ? parsed.Query : parsed.Query with { Compartment = compartment };
         var page = await store.SearchAsync(query, cancellationToken);
-        var links = new List<(string, string)> { ("self", Link(baseUrl, path, parsed.Used, parsed.Query.Cursor)) };
+        var links = new List<(string, string)>
+        {
+            ("self", Link(baseUrl, path, parsed.Used, parsed.Query.Cursor)),
+            ("first", Link(baseUrl, path, parsed.Used, null)),
+        };
         if (page.NextCursor is not null)
         {
             links.Add(("next", Link(baseUrl, path, parsed.Used, page.NextCursor)));

@@ -151,6 +151,11 @@ internal sealed class SqliteSearchSql
             return 6;
         }
 
+        if (criterion.Code == "_list")
+        {
+            return 1;
+        }
+
         return criterion.Parameter?.Type switch
         {
             null => criterion.Code == "_id" ? 0 : 7,
@@ -247,6 +252,16 @@ internal sealed class SqliteSearchSql
         if (criterion.Parameter is null)
         {
             AppendColumnCriterion(criterion, alias);
+            return;
+        }
+
+        if (criterion.Code == "_list")
+        {
+            var n = ++_aliases;
+            _sql.Append(alias).Append($".sid IN (SELECT t{n}.sid FROM resource l{n} JOIN idx_reference ref{n} ON ref{n}.sid = l{n}.sid ")
+                .Append($"JOIN resource t{n} ON t{n}.type = ref{n}.target_type AND t{n}.id = ref{n}.target_id ")
+                .Append($"WHERE l{n}.type = 'List' AND l{n}.deleted = 0 AND ref{n}.param_id = ").Append(Add(criterion.Parameter.Id))
+                .Append($" AND l{n}.id IN (").AppendJoin(", ", criterion.Values.Select(v => Add(((TokenSearchValue)v).Code!))).Append("))");
             return;
         }
 
@@ -458,8 +473,27 @@ internal sealed class SqliteSearchSql
                 }
 
                 break;
+            case TokenSearchValue t when criterion.Modifier == SearchModifier.Identifier:
+                _sql.Append(Col("identifier_value")).Append(" = ").Append(Add(t.Code ?? string.Empty));
+                if (t.System is { Length: > 0 })
+                {
+                    _sql.Append(" AND ").Append(Col("identifier_system")).Append(" = ").Append(Add(t.System));
+                }
+
+                break;
             case TokenSearchValue t:
                 AppendToken(t);
+                break;
+            case OfTypeSearchValue o:
+                _sql.Append(Col("type_system")).Append(" = ").Append(Add(o.TypeSystem)).Append(" AND ").Append(Col("type_code")).Append(" = ")
+                    .Append(Add(o.TypeCode)).Append(" AND ").Append(Col("code")).Append(" = ").Append(Add(o.Value));
+                break;
+            case UriSearchValue u when criterion.Modifier == SearchModifier.Below:
+                AppendPrefix(Col("uri"), u.Uri);
+                break;
+            case UriSearchValue u when criterion.Modifier == SearchModifier.Above:
+                // The stored URI is a prefix of the value (its "parent" paths match too).
+                _sql.Append("substr(").Append(Add(u.Uri)).Append(", 1, length(").Append(Col("uri")).Append(")) = ").Append(Col("uri"));
                 break;
             case ReferenceSearchValue r:
                 AppendReference(r);

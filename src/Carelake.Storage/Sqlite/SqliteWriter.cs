@@ -225,8 +225,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 .Select(table => Make($"DELETE FROM {table} WHERE sid = $1", 1))
                 .ToArray();
             _insertString = Make("INSERT INTO idx_string (sid, param_id, value_norm, value_exact) VALUES ($1, $2, $3, $4)", 4);
-            _insertToken = Make("INSERT INTO idx_token (sid, param_id, system, code, text) VALUES ($1, $2, $3, $4, $5)", 5);
-            _insertReference = Make("INSERT INTO idx_reference (sid, param_id, target_type, target_id, target_version, url) VALUES ($1, $2, $3, $4, $5, $6)", 6);
+            _insertToken = Make("INSERT INTO idx_token (sid, param_id, system, code, text, type_system, type_code) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7);
+            _insertReference = Make("INSERT INTO idx_reference (sid, param_id, target_type, target_id, target_version, url, identifier_system, identifier_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8);
             _insertDate = Make("INSERT INTO idx_date (sid, param_id, low, high) VALUES ($1, $2, $3, $4)", 4);
             _insertNumber = Make("INSERT INTO idx_number (sid, param_id, value, low, high) VALUES ($1, $2, $3, $4, $5)", 5);
             _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high, canon_code, canon_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10);
@@ -277,10 +277,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     command = Set(_insertString, sid, s.ParamId, s.Normalized, s.Exact);
                     break;
                 case TokenIndexValue t:
-                    command = Set(_insertToken, sid, t.ParamId, t.System, t.Code, t.Text);
+                    command = Set(_insertToken, sid, t.ParamId, t.System, t.Code, t.Text, t.TypeSystem, t.TypeCode);
                     break;
                 case ReferenceIndexValue r:
-                    command = Set(_insertReference, sid, r.ParamId, r.TargetType, r.TargetId, r.TargetVersion, r.Url);
+                    command = Set(_insertReference, sid, r.ParamId, r.TargetType, r.TargetId, r.TargetVersion, r.Url, r.IdentifierSystem, r.IdentifierValue);
                     break;
                 case DateIndexValue d:
                     command = Set(_insertDate, sid, d.ParamId, d.Low, d.High);

@@ -192,4 +192,36 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"?_type=Patient&_tag={tag}"));
         Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"Patient?_tag={tag}"));
     }
+
+    [Fact]
+    public async Task Identifier_of_type_and_uri_modifiers_and_list_membership()
+    {
+        var mrn = Fhir.Unique("MRN");
+        var patient = await server.Client.CreateAsync(new Patient
+        {
+            Identifier = [new Identifier("urn:example:mrn", mrn) { Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/v2-0203", "MR") }],
+        });
+        var observation = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+            Subject = new ResourceReference { Identifier = new Identifier("urn:example:mrn", mrn) },
+        });
+        var list = await server.Client.CreateAsync(new List
+        {
+            Status = List.ListStatus.Current,
+            Mode = ListMode.Working,
+            Entry = [new List.EntryComponent { Item = new ResourceReference($"Patient/{patient.Id}") }],
+        });
+        var profile = "http://example.org/fhir/StructureDefinition/" + Fhir.Unique("p");
+        var profiled = await server.Client.CreateAsync(new Patient { Meta = new Meta { Profile = [profile + "/v2"] } });
+
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?subject:identifier=urn:example:mrn|{mrn}"));
+        Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|{mrn}"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|DL|{mrn}"));
+        Assert.Equal([patient.Id!], await server.Client.SearchIdsAsync($"Patient?_list={list.Id}"));
+        Assert.Equal([profiled.Id!], await server.Client.SearchIdsAsync($"Patient?_profile:below={profile}"));
+        Assert.Equal([profiled.Id!], await server.Client.SearchIdsAsync($"Patient?_profile:above={profile}/v2/extra"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Patient?_profile={profile}"));
+    }
 }
