@@ -26,6 +26,8 @@ public enum SearchModifier
     OfType,
     Above,
     Below,
+    In,
+    NotIn,
 }
 
 /// <summary>A parsed search: criteria are ANDed; the values of one criterion are ORed.</summary>
@@ -107,6 +109,9 @@ public sealed record NumberSearchValue(SearchPrefix Prefix, decimal Value, decim
 public sealed record QuantitySearchValue(SearchPrefix Prefix, decimal Value, decimal Low, decimal High, string? System, string? Code) : SearchValue;
 
 public sealed record UriSearchValue(string Uri) : SearchValue;
+
+/// <summary>A ValueSet named by <c>:in</c>/<c>:not-in</c> (canonical URL or ValueSet/id), expanded before the query runs.</summary>
+public sealed record ValueSetSearchValue(string ValueSet) : SearchValue;
 
 public sealed record MissingSearchValue(bool Missing) : SearchValue;
 

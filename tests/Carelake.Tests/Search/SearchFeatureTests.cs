@@ -224,4 +224,35 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Equal([profiled.Id!], await server.Client.SearchIdsAsync($"Patient?_profile:above={profile}/v2/extra"));
         Assert.Empty(await server.Client.SearchIdsAsync($"Patient?_profile={profile}"));
     }
+
+    [Fact]
+    public async Task In_and_not_in_use_value_sets_stored_on_the_server()
+    {
+        var url = "http://example.org/fhir/ValueSet/" + Fhir.Unique("vitals");
+        await server.Client.CreateAsync(new ValueSet
+        {
+            Url = url,
+            Status = PublicationStatus.Active,
+            Compose = new ValueSet.ComposeComponent
+            {
+                Include = [new ValueSet.ConceptSetComponent { System = "http://loinc.org", Concept = [new ValueSet.ConceptReferenceComponent { Code = "8867-4" }, new ValueSet.ConceptReferenceComponent { Code = "9279-1" }] }],
+            },
+        });
+        var family = Fhir.Unique("In");
+        var patient = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = family }] });
+        async Task<Observation> ObservationAsync(string code) => await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", code),
+            Subject = new ResourceReference($"Patient/{patient.Id}"),
+        });
+        var heartRate = await ObservationAsync("8867-4");
+        var respiration = await ObservationAsync("9279-1");
+        var glucose = await ObservationAsync("2339-0");
+
+        var inSet = await server.Client.SearchIdsAsync($"Observation?subject=Patient/{patient.Id}&code:in={url}");
+        Assert.Equal(new[] { heartRate.Id!, respiration.Id! }.Order(StringComparer.Ordinal), inSet.Order(StringComparer.Ordinal));
+        Assert.Equal([glucose.Id!], await server.Client.SearchIdsAsync($"Observation?subject=Patient/{patient.Id}&code:not-in={url}"));
+        await Fhir.ExpectOutcomeAsync(await server.Client.GetAsync("Observation?code:in=http://example.org/unknown"), System.Net.HttpStatusCode.BadRequest);
+    }
 }
