@@ -144,6 +144,11 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
         resource.Meta.LastUpdated = now;
         var json = FhirSerialization.ToJsonBytes(resource);
         var indexes = indexer.Extract(resource);
+        if (TextExtractor.Extract(json) is { } text)
+        {
+            indexes.Add(text);
+        }
+
         var id = resource.Id ?? throw new InvalidOperationException("A resource is written only after its id is set.");
         return new ResourceWrite(resource.TypeName, id, version, expectedCurrentVersion, now, method, json, indexes);
     }

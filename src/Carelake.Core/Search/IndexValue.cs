@@ -26,5 +26,8 @@ public sealed record QuantityIndexValue(int ParamId, string? System, string? Cod
 
 public sealed record UriIndexValue(int ParamId, string Uri) : IndexValue(ParamId);
 
+/// <summary>Words for _text (narrative) and _content (all text); one per resource.</summary>
+public sealed record TextIndexValue(int ParamId, string Narrative, string Content) : IndexValue(ParamId);
+
 /// <summary>One tuple of a composite parameter: the values of its components, in order, from one element.</summary>
 public sealed record CompositeIndexValue(int ParamId, IReadOnlyList<IndexValue> Components) : IndexValue(ParamId);

@@ -158,6 +158,11 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             return ParseColumnCriterion(code, modifierText, value);
         }
 
+        if (code is "_text" or "_content" && modifierText is null)
+        {
+            return new SearchCriterion(code, null, SearchModifier.None, SplitOr(value).Select(v => (SearchValue)new StringSearchValue(v, v)).ToList());
+        }
+
         if (code == "_list" && modifierText is null && registry.TryGet("List", "item", out var listItem))
         {
             // Members of the given List resources (R4 3.1.1.5.10); functional lists ($current-…) are not supported.

@@ -158,7 +158,7 @@ internal sealed class SqliteSearchSql
 
         return criterion.Parameter?.Type switch
         {
-            null => criterion.Code == "_id" ? 0 : 7,
+            null => criterion.Code switch { "_id" => 0, "_text" or "_content" => 2, _ => 7 },
             SearchParamType.Reference => 1,
             SearchParamType.String when criterion.Modifier == SearchModifier.Exact => 2,
             SearchParamType.Token when criterion.Parameter.Code is "identifier" or "_id" => 2,
@@ -246,6 +246,12 @@ internal sealed class SqliteSearchSql
         if (criterion.Has is { } has)
         {
             AppendHas(has, alias);
+            return;
+        }
+
+        if (criterion.Code is "_text" or "_content")
+        {
+            AppendFullText(criterion, alias, driver);
             return;
         }
 
@@ -362,6 +368,30 @@ internal sealed class SqliteSearchSql
         }
 
         _sql.Append("))");
+    }
+
+    /// <summary>
+    /// _text searches the narrative, _content all text; every word of a value must occur (values are ORed).
+    /// Words are quoted, so FTS5 operators typed by a user are taken literally.
+    /// </summary>
+    private void AppendFullText(SearchCriterion criterion, string alias, bool driver)
+    {
+        var column = criterion.Code == "_text" ? "narrative" : "content";
+        var alternatives = criterion.Values
+            .Select(v => ((StringSearchValue)v).Exact.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Where(words => words.Length > 0)
+            .Select(words => "(" + string.Join(" AND ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")) + ")")
+            .ToList();
+        if (alternatives.Count == 0)
+        {
+            _sql.Append('1');
+            return;
+        }
+
+        var match = Add($"{column} : ({string.Join(" OR ", alternatives)})");
+        _sql.Append(driver
+            ? $"{alias}.sid IN (SELECT rowid FROM resource_text WHERE resource_text MATCH {match})"
+            : $"EXISTS (SELECT 1 FROM resource_text WHERE rowid = {alias}.sid AND resource_text MATCH {match})");
     }
 
     /// <summary>subject:Patient.name=x — the reference must resolve to a live target that matches the inner criterion.</summary>

@@ -197,6 +197,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
         private readonly SqliteCommand _insertQuantity;
         private readonly SqliteCommand _insertUri;
         private readonly SqliteCommand _insertComposite;
+        private readonly SqliteCommand _insertText;
+        private readonly SqliteCommand _deleteText;
         private long _tuple;
 
         public Commands(SqliteConnection connection)
@@ -231,6 +233,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _insertNumber = Make("INSERT INTO idx_number (sid, param_id, value, low, high) VALUES ($1, $2, $3, $4, $5)", 5);
             _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high, canon_code, canon_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", 10);
             _insertUri = Make("INSERT INTO idx_uri (sid, param_id, uri) VALUES ($1, $2, $3)", 3);
+            _insertText = Make("INSERT INTO resource_text (rowid, narrative, content) VALUES ($1, $2, $3)", 3);
+            _deleteText = Make("DELETE FROM resource_text WHERE rowid = $1", 1);
             _insertComposite = Make(
                 "INSERT INTO idx_composite (sid, param_id, tuple, position, system, code, text, value_norm, value_exact, target_type, target_id, url, uri, unit, value, low, high, canon_code, canon_value) " +
                 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
@@ -266,6 +270,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 command.Parameters[0].Value = sid;
                 command.ExecuteNonQuery();
             }
+
+            Set(_deleteText, sid).ExecuteNonQuery();
         }
 
         public void InsertIndex(long sid, IndexValue value)
@@ -297,6 +303,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 case CompositeIndexValue c:
                     InsertComposite(sid, c);
                     return;
+                case TextIndexValue x:
+                    command = Set(_insertText, sid, x.Narrative, x.Content);
+                    break;
                 default:
                     throw new InvalidOperationException($"Unknown index value {value.GetType().Name}.");
             }

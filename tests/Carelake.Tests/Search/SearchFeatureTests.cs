@@ -255,4 +255,23 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Equal([glucose.Id!], await server.Client.SearchIdsAsync($"Observation?subject=Patient/{patient.Id}&code:not-in={url}"));
         await Fhir.ExpectOutcomeAsync(await server.Client.GetAsync("Observation?code:in=http://example.org/unknown"), System.Net.HttpStatusCode.BadRequest);
     }
+
+    [Fact]
+    public async Task Text_searches_the_narrative_and_content_searches_all_text()
+    {
+        var word = Fhir.Unique("zebra");
+        var other = Fhir.Unique("okapi");
+        var withNarrative = await server.Client.CreateAsync(new Patient
+        {
+            Text = new Narrative { Status = Narrative.NarrativeStatus.Generated, Div = $"<div xmlns=\"http://www.w3.org/1999/xhtml\">Seen for <b>{word}</b> bites</div>" },
+        });
+        var withContent = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = other, Text = $"{word} keeper" }] });
+
+        Assert.Equal([withNarrative.Id!], await server.Client.SearchIdsAsync($"Patient?_text={word}"));
+        Assert.Equal([withNarrative.Id!], await server.Client.SearchIdsAsync($"Patient?_text={word} bites"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Patient?_text={word} kittens"));
+        var content = await server.Client.SearchIdsAsync($"Patient?_content={word}");
+        Assert.Equal(new[] { withNarrative.Id!, withContent.Id! }.Order(StringComparer.Ordinal), content.Order(StringComparer.Ordinal));
+        Assert.Equal([withContent.Id!], await server.Client.SearchIdsAsync($"Patient?_content={other}&_content={word}"));
+    }
 }
