@@ -14,14 +14,21 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
 {
     private static readonly FhirPathCompiler Compiler = new();
 
-    private readonly ConcurrentDictionary<string, CompiledParameter[]> _plans = new(StringComparer.Ordinal);
+    private volatile Plans _plans = new(registry.Version);
 
     public SearchParameterRegistry Registry => registry;
 
     public List<IndexValue> Extract(Resource resource)
     {
         var values = new List<IndexValue>();
-        var plan = _plans.GetOrAdd(resource.TypeName, Compile);
+        var plans = _plans;
+        if (plans.Version != registry.Version)
+        {
+            // The registry changed (custom parameters installed): recompile lazily from the new set.
+            plans = _plans = new Plans(registry.Version);
+        }
+
+        var plan = plans.ByType.GetOrAdd(resource.TypeName, Compile);
         if (plan.Length == 0)
         {
             return values;
@@ -368,6 +375,13 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
         {
             values.Add(new CompositeIndexValue(parameter.Info.Id, tuple));
         }
+    }
+
+    private sealed class Plans(int version)
+    {
+        public int Version { get; } = version;
+
+        public ConcurrentDictionary<string, CompiledParameter[]> ByType { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed record CompiledParameter(SearchParameterInfo Info, CompiledExpression Expression, (SearchParameterInfo Info, CompiledExpression Expression)[] Components);

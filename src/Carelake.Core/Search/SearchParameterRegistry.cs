@@ -15,24 +15,21 @@ public sealed partial class SearchParameterRegistry
     /// <summary>Parameters answered from resource columns rather than index tables.</summary>
     public static readonly FrozenSet<string> ColumnParameters = FrozenSet.Create(StringComparer.Ordinal, "_id", "_lastUpdated");
 
-    private readonly FrozenDictionary<string, FrozenDictionary<string, SearchParameterInfo>> _byType;
+    private volatile Snapshot _snapshot;
 
-    public SearchParameterRegistry(IEnumerable<SearchParameterInfo> parameters)
-    {
-        _byType = parameters
-            .GroupBy(p => p.ResourceType, StringComparer.Ordinal)
-            .ToFrozenDictionary(
-                g => g.Key,
-                g => g.GroupBy(p => p.Code, StringComparer.Ordinal).ToFrozenDictionary(c => c.Key, c => c.First(), StringComparer.Ordinal),
-                StringComparer.Ordinal);
-        All = _byType.Values.SelectMany(d => d.Values).ToArray();
-    }
+    public SearchParameterRegistry(IEnumerable<SearchParameterInfo> parameters) => _snapshot = new Snapshot(parameters, 0);
 
-    public IReadOnlyList<SearchParameterInfo> All { get; }
+    /// <summary>Changes whenever <see cref="Replace"/> installs a new set (custom parameters after a $reindex).</summary>
+    public int Version => _snapshot.Version;
+
+    public IReadOnlyList<SearchParameterInfo> All => _snapshot.All;
+
+    /// <summary>Installs a new parameter set atomically; readers see either the old or the new set, never a mix.</summary>
+    public void Replace(IEnumerable<SearchParameterInfo> parameters) => _snapshot = new Snapshot(parameters, _snapshot.Version + 1);
 
     public bool TryGet(string resourceType, string code, out SearchParameterInfo parameter)
     {
-        if (_byType.TryGetValue(resourceType, out var byCode) && byCode.TryGetValue(code, out var found))
+        if (_snapshot.ByType.TryGetValue(resourceType, out var byCode) && byCode.TryGetValue(code, out var found))
         {
             parameter = found;
             return true;
@@ -43,7 +40,82 @@ public sealed partial class SearchParameterRegistry
     }
 
     public IEnumerable<SearchParameterInfo> ForType(string resourceType) =>
-        _byType.TryGetValue(resourceType, out var byCode) ? byCode.Values : [];
+        _snapshot.ByType.TryGetValue(resourceType, out var byCode) ? byCode.Values : [];
+
+    /// <summary>
+    /// Definitions from SearchParameter resources: one entry per base type, the expression cut to the parts that
+    /// apply to that type. Later definitions with the same (type, code) replace earlier ones (custom over standard).
+    /// </summary>
+    public static IReadOnlyList<SearchParameterInfo> CustomDefinitions(IEnumerable<SearchParameter> resources)
+    {
+        var result = new List<SearchParameterInfo>();
+        foreach (var resource in resources)
+        {
+            if (resource.Code is null || resource.Expression is null || resource.Type is null || resource.Url is null
+                || resource.Status == PublicationStatus.Retired || resource.Type is SearchParamType.Special or SearchParamType.Composite)
+            {
+                continue;
+            }
+
+            foreach (var type in resource.Base.Where(b => b is not null).Select(b => b!.Value.ToString()))
+            {
+                var expression = ExpressionFor(resource.Expression, type == "Resource" ? "Resource" : type, type);
+                if (expression is null || !(ResourceTypes.IsKnown(type) || type == "Resource"))
+                {
+                    continue;
+                }
+
+                string? filter = null;
+                var match = ResolveIsType().Match(expression);
+                if (match.Success)
+                {
+                    filter = match.Groups[1].Value;
+                    expression = ResolveIsType().Replace(expression, string.Empty);
+                }
+
+                result.Add(new SearchParameterInfo
+                {
+                    ResourceType = type,
+                    Code = resource.Code,
+                    Type = resource.Type.Value,
+                    Url = resource.Url,
+                    Expression = expression,
+                    TargetTypes = resource.Target.Where(t => t is not null).Select(t => t!.Value.ToString()).ToArray(),
+                    TargetTypeFilter = filter,
+                });
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Standard definitions with custom ones laid over them: a custom (type, code) replaces the standard one.</summary>
+    public static IReadOnlyList<SearchParameterInfo> Merge(IReadOnlyList<SearchParameterInfo> standard, IReadOnlyList<SearchParameterInfo> custom)
+    {
+        var overridden = custom.Select(c => (c.ResourceType, c.Code)).ToHashSet();
+        return standard.Where(s => !overridden.Contains((s.ResourceType, s.Code))).Concat(custom).ToList();
+    }
+
+    private sealed class Snapshot
+    {
+        public Snapshot(IEnumerable<SearchParameterInfo> parameters, int version)
+        {
+            ByType = parameters
+                .GroupBy(p => p.ResourceType, StringComparer.Ordinal)
+                .ToFrozenDictionary(
+                    g => g.Key,
+                    g => g.GroupBy(p => p.Code, StringComparer.Ordinal).ToFrozenDictionary(c => c.Key, c => c.Last(), StringComparer.Ordinal),
+                    StringComparer.Ordinal);
+            All = ByType.Values.SelectMany(d => d.Values).ToArray();
+            Version = version;
+        }
+
+        public FrozenDictionary<string, FrozenDictionary<string, SearchParameterInfo>> ByType { get; }
+
+        public IReadOnlyList<SearchParameterInfo> All { get; }
+
+        public int Version { get; }
+    }
 
     /// <summary>
     /// The standard R4 parameters that can be indexed, one entry per (resource type, code), without storage ids.

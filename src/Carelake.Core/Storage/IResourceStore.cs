@@ -29,7 +29,24 @@ public interface IResourceStore : IAsyncDisposable
     Task<IReadOnlyDictionary<string, long>> CountByTypeAsync(CancellationToken cancellationToken);
 
     Task<bool> IsReadyAsync(CancellationToken cancellationToken);
+
+    /// <summary>Storage ids for search parameters (new ones are assigned), recording each one's canonical URL.</summary>
+    Task<IReadOnlyDictionary<(string Type, string Code), int>> RegisterSearchParametersAsync(IReadOnlyList<SearchParameterInfo> parameters, CancellationToken cancellationToken);
+
+    /// <summary>The canonical URL registered for each (type, code): custom parameters are active once registered.</summary>
+    Task<IReadOnlyDictionary<(string Type, string Code), string>> RegisteredSearchParameterUrlsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Current, non-deleted resources after a surrogate id, in sid order (for reindexing and bulk work).</summary>
+    Task<IReadOnlyList<(long Sid, ResourceVersion Resource)>> ScanAsync(long afterSid, IReadOnlyList<string> types, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the index rows of resources without creating versions. An item is skipped when its resource has moved
+    /// past <see cref="IndexReplacement.Version"/>: that newer write was already indexed with the current parameters.
+    /// </summary>
+    Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken);
 }
+
+public sealed record IndexReplacement(string Type, string Id, long Version, IReadOnlyList<IndexValue> Indexes);
 
 /// <summary>One stored version. <see cref="Json"/> is the UTF-8 resource exactly as returned to clients; null for a deletion.</summary>
 public sealed record ResourceVersion(string Type, string Id, long Version, DateTimeOffset LastUpdated, bool Deleted, string Method, byte[]? Json);

@@ -10,7 +10,7 @@ namespace Carelake.Storage.Sqlite;
 /// The embedded storage provider: one SQLite file in WAL mode. One writer connection with group commit
 /// (<see cref="SqliteWriter"/>); readers use their own pooled connections and never block the writer.
 /// </summary>
-public sealed class SqliteResourceStore : IResourceStore
+public sealed class SqliteResourceStore : IResourceStore, IJobStore
 {
     private readonly SqliteOptions _options;
     private readonly string _connectionString;
@@ -51,7 +51,7 @@ public sealed class SqliteResourceStore : IResourceStore
         // The WAL is checkpointed by the writer; a large limit keeps checkpoints rare during bulk ingest.
         Execute(connection, "PRAGMA wal_autocheckpoint = 10000");
         SqliteMigrations.Apply(connection);
-        var ids = AssignParameterIds(connection, parameters);
+        var ids = AssignParameterIds(connection, parameters, updateUrls: false);
         _writerConnection = connection;
         _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit);
         return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);
@@ -231,6 +231,182 @@ public sealed class SqliteResourceStore : IResourceStore
                 return (long)command.ExecuteScalar()! > 0;
             });
 
+    public async Task<IReadOnlyDictionary<(string Type, string Code), int>> RegisterSearchParametersAsync(IReadOnlyList<SearchParameterInfo> parameters, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenWriteConnectionAsync(cancellationToken);
+        return AssignParameterIds(connection, parameters, updateUrls: true);
+    }
+
+    public Task<IReadOnlyDictionary<(string Type, string Code), string>> RegisteredSearchParameterUrlsAsync(CancellationToken cancellationToken) =>
+        WithReaderAsync<IReadOnlyDictionary<(string Type, string Code), string>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT resource_type, code, url FROM search_param";
+            using var reader = command.ExecuteReader();
+            var urls = new Dictionary<(string Type, string Code), string>();
+            while (reader.Read())
+            {
+                urls[(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
+            }
+
+            return urls;
+        });
+
+    public Task<IReadOnlyList<(long Sid, ResourceVersion Resource)>> ScanAsync(long afterSid, IReadOnlyList<string> types, int limit, CancellationToken cancellationToken) =>
+        WithReaderAsync<IReadOnlyList<(long Sid, ResourceVersion Resource)>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            var sql = new System.Text.StringBuilder("SELECT r.sid, r.type, r.id, r.version, r.last_updated, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE r.sid > $after AND r.deleted = 0");
+            command.Parameters.AddWithValue("$after", afterSid);
+            if (types.Count > 0)
+            {
+                sql.Append(" AND r.type IN (");
+                for (var i = 0; i < types.Count; i++)
+                {
+                    sql.Append(i == 0 ? "$t" : ", $t").Append(i);
+                    command.Parameters.AddWithValue("$t" + i, types[i]);
+                }
+
+                sql.Append(')');
+            }
+
+            sql.Append(" ORDER BY r.sid LIMIT $limit");
+            command.Parameters.AddWithValue("$limit", limit);
+            command.CommandText = sql.ToString();
+            var rows = new List<(long, ResourceVersion)>(limit);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add((reader.GetInt64(0), new ResourceVersion(reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
+                    new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero), false, reader.GetString(5), (byte[])reader.GetValue(6))));
+            }
+
+            return rows;
+        });
+
+    public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken) =>
+        (_writer ?? throw new InvalidOperationException("The store is not initialised.")).ReplaceIndexesAsync(items, cancellationToken);
+
+    public async Task<JobRecord> EnqueueAsync(string kind, string request, CancellationToken cancellationToken)
+    {
+        var id = Guid.NewGuid().ToString("N");
+        var now = DateTimeOffset.UtcNow.UtcTicks;
+        await using var connection = await OpenWriteConnectionAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "INSERT INTO job (id, kind, status, request, created, updated) VALUES ($id, $kind, 'queued', $request, $now, $now)";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$kind", kind);
+        command.Parameters.AddWithValue("$request", request);
+        command.Parameters.AddWithValue("$now", now);
+        command.ExecuteNonQuery();
+        return (await GetAsync(id, cancellationToken))!;
+    }
+
+    public Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
+        WithReaderAsync(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = JobColumns + " WHERE id = $id";
+            command.Parameters.AddWithValue("$id", id);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadJob(reader) : null;
+        });
+
+    public Task<IReadOnlyList<JobRecord>> ListAsync(int limit, CancellationToken cancellationToken) =>
+        WithReaderAsync<IReadOnlyList<JobRecord>>(connection =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = JobColumns + " ORDER BY created DESC LIMIT $limit";
+            command.Parameters.AddWithValue("$limit", limit);
+            using var reader = command.ExecuteReader();
+            var jobs = new List<JobRecord>();
+            while (reader.Read())
+            {
+                jobs.Add(ReadJob(reader));
+            }
+
+            return jobs;
+        });
+
+    public async Task<JobRecord?> ClaimNextAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenWriteConnectionAsync(cancellationToken);
+        using var transaction = connection.BeginTransaction(deferred: false);
+        string? id;
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT id FROM job WHERE status IN ('queued', 'running') ORDER BY created LIMIT 1";
+            id = select.ExecuteScalar() as string;
+        }
+
+        if (id is null)
+        {
+            return null;
+        }
+
+        using (var update = connection.CreateCommand())
+        {
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE job SET status = 'running', updated = $now WHERE id = $id";
+            update.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.UtcTicks);
+            update.Parameters.AddWithValue("$id", id);
+            update.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return await GetAsync(id, cancellationToken);
+    }
+
+    public async Task UpdateProgressAsync(string id, long cursor, long processed, long? total, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenWriteConnectionAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE job SET cursor = $cursor, processed = $processed, total = $total, updated = $now WHERE id = $id";
+        command.Parameters.AddWithValue("$cursor", cursor);
+        command.Parameters.AddWithValue("$processed", processed);
+        command.Parameters.AddWithValue("$total", (object?)total ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.UtcTicks);
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+    }
+
+    public async Task FinishAsync(string id, string status, string? failure, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenWriteConnectionAsync(cancellationToken);
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE job SET status = $status, error = $error, updated = $now WHERE id = $id";
+        command.Parameters.AddWithValue("$status", status);
+        command.Parameters.AddWithValue("$error", (object?)failure ?? DBNull.Value);
+        command.Parameters.AddWithValue("$now", DateTimeOffset.UtcNow.UtcTicks);
+        command.Parameters.AddWithValue("$id", id);
+        command.ExecuteNonQuery();
+    }
+
+    private const string JobColumns = "SELECT id, kind, status, request, cursor, processed, total, created, updated, error FROM job";
+
+    private static JobRecord ReadJob(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        reader.GetInt64(4),
+        reader.GetInt64(5),
+        reader.IsDBNull(6) ? null : reader.GetInt64(6),
+        new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
+        new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
+        reader.IsDBNull(9) ? null : reader.GetString(9));
+
+    /// <summary>A short-lived connection for small administrative writes (jobs, parameter registration); busy_timeout waits for the writer.</summary>
+    private async Task<SqliteConnection> OpenWriteConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        Execute(connection, "PRAGMA busy_timeout = 30000");
+        Execute(connection, $"PRAGMA synchronous = {SynchronousLevel(_options.Synchronous)}");
+        return connection;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_writer is not null)
@@ -287,7 +463,7 @@ public sealed class SqliteResourceStore : IResourceStore
         }
     }
 
-    private static Dictionary<(string Type, string Code), int> AssignParameterIds(SqliteConnection connection, IReadOnlyList<SearchParameterInfo> parameters)
+    private static Dictionary<(string Type, string Code), int> AssignParameterIds(SqliteConnection connection, IReadOnlyList<SearchParameterInfo> parameters, bool updateUrls)
     {
         var ids = new Dictionary<(string Type, string Code), int>();
         using (var select = connection.CreateCommand())
@@ -298,6 +474,30 @@ public sealed class SqliteResourceStore : IResourceStore
             {
                 ids[(reader.GetString(1), reader.GetString(2))] = reader.GetInt32(0);
             }
+        }
+
+        var urls = new Dictionary<(string Type, string Code), string>();
+        using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT resource_type, code, url FROM search_param";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                urls[(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
+            }
+        }
+
+        var changed = parameters.Where(p => updateUrls && urls.TryGetValue((p.StorageKey, p.Code), out var url) && url != p.Url).DistinctBy(p => (p.StorageKey, p.Code)).ToList();
+        foreach (var parameter in changed)
+        {
+            // A custom definition replacing another under the same code keeps the id; its rows are rebuilt by $reindex.
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE search_param SET url = $u, kind = $k WHERE resource_type = $t AND code = $c";
+            update.Parameters.AddWithValue("$u", parameter.Url);
+            update.Parameters.AddWithValue("$k", parameter.Type.ToString().ToLowerInvariant());
+            update.Parameters.AddWithValue("$t", parameter.StorageKey);
+            update.Parameters.AddWithValue("$c", parameter.Code);
+            update.ExecuteNonQuery();
         }
 
         var missing = parameters.Where(p => !ids.ContainsKey((p.StorageKey, p.Code))).DistinctBy(p => (p.StorageKey, p.Code)).ToList();

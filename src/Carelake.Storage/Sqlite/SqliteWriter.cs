@@ -31,7 +31,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         // A unit once queued is committed even if the caller goes away: half-cancelled writes would be worse.
-        var unit = new WriteUnit(writes, new TaskCompletionSource<CommitResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var unit = new WriteUnit(writes, [], new TaskCompletionSource<CommitResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The storage writer is shut down.");
+        }
+
+        return unit.Completion.Task;
+    }
+
+    public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var unit = new WriteUnit([], items, new TaskCompletionSource<CommitResult>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(unit))
         {
             throw new ObjectDisposedException(nameof(SqliteWriter), "The storage writer is shut down.");
@@ -78,7 +90,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 _commands.Savepoint.ExecuteNonQuery();
-                var result = Apply(batch[i].Writes);
+                var result = batch[i].Replacements.Count > 0 ? Replace(batch[i].Replacements) : Apply(batch[i].Writes);
                 if (!result.Succeeded)
                 {
                     _commands.RollbackToSavepoint.ExecuteNonQuery();
@@ -180,7 +192,40 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return CommitResult.Success;
     }
 
-    private sealed record WriteUnit(IReadOnlyList<ResourceWrite> Writes, TaskCompletionSource<CommitResult> Completion);
+    private CommitResult Replace(IReadOnlyList<IndexReplacement> items)
+    {
+        foreach (var item in items)
+        {
+            var c = _commands;
+            c.SelectCurrent.Parameters[0].Value = item.Type;
+            c.SelectCurrent.Parameters[1].Value = item.Id;
+            long sid = 0;
+            long version = 0;
+            using (var reader = c.SelectCurrent.ExecuteReader())
+            {
+                if (reader.Read())
+                {
+                    sid = reader.GetInt64(0);
+                    version = reader.GetInt64(1);
+                }
+            }
+
+            if (sid == 0 || version != item.Version)
+            {
+                continue;
+            }
+
+            c.DeleteIndexes(sid);
+            foreach (var value in item.Indexes)
+            {
+                c.InsertIndex(sid, value);
+            }
+        }
+
+        return CommitResult.Success;
+    }
+
+    private sealed record WriteUnit(IReadOnlyList<ResourceWrite> Writes, IReadOnlyList<IndexReplacement> Replacements, TaskCompletionSource<CommitResult> Completion);
 
     /// <summary>Prepared statements reused for every write: parsing SQL per row would dominate ingest time.</summary>
     private sealed class Commands : IDisposable

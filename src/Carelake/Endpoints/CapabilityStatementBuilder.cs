@@ -23,11 +23,18 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services)
         CapabilityStatement.TypeRestfulInteraction.HistoryType,
     ];
 
-    private CapabilityStatement? _cached;
+    private (int Version, CapabilityStatement Statement)? _cached;
 
     public CapabilityStatement Build(string baseUrl)
     {
-        var template = _cached ??= Create();
+        // Rebuilt when the registry changes, so custom parameters appear once a $reindex installs them.
+        if (_cached is not { } cached || cached.Version != services.Registry.Version)
+        {
+            cached = (services.Registry.Version, Create());
+            _cached = cached;
+        }
+
+        var template = cached.Statement;
         var statement = (CapabilityStatement)template.DeepCopy();
         statement.Implementation = new CapabilityStatement.ImplementationComponent { Description = "Carelake FHIR R4 server", Url = baseUrl };
         return statement;
@@ -64,6 +71,8 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services)
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Transaction });
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch });
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem });
+        rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.SearchSystem });
+        rest.Operation.Add(new CapabilityStatement.OperationComponent { Name = "reindex", Definition = "http://carelake.dev/fhir/OperationDefinition/reindex" });
 
         return new CapabilityStatement
         {

@@ -1,4 +1,5 @@
 using Carelake.Core.Bundles;
+using Carelake.Core.Jobs;
 using Carelake.Core.Resources;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
@@ -12,17 +13,23 @@ namespace Carelake.Hosting;
 /// </summary>
 public sealed class CarelakeServices : IAsyncDisposable
 {
-    private CarelakeServices(IResourceStore store, SearchParameterRegistry registry, CarelakeOptions options, TimeProvider time)
+    private CarelakeServices(IResourceStore store, IJobStore jobs, SearchParameterRegistry registry, IReadOnlyList<SearchParameterInfo> standard, CarelakeOptions options, TimeProvider time)
     {
         Store = store;
+        Jobs = jobs;
         Registry = registry;
         Indexer = new SearchIndexer(registry);
+        Reindex = new ReindexJob(store, registry, Indexer, standard);
         Resources = new ResourceService(store, Indexer, time);
         Search = new SearchService(store, new SearchQueryParser(registry, options.DefaultPageSize, options.MaxPageSize));
         Bundles = new BundleProcessor(Resources, Search, options.MaxBundleEntries);
     }
 
     public IResourceStore Store { get; }
+
+    public IJobStore Jobs { get; }
+
+    public ReindexJob Reindex { get; }
 
     public SearchParameterRegistry Registry { get; }
 
@@ -40,8 +47,12 @@ public sealed class CarelakeServices : IAsyncDisposable
         var store = new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous });
         var definitions = SearchParameterRegistry.StandardDefinitions();
         var ids = await store.InitializeAsync(definitions, cancellationToken);
-        var registry = new SearchParameterRegistry(definitions.Select(d => d with { Id = ids[(d.StorageKey, d.Code)] }));
-        return new CarelakeServices(store, registry, options, time);
+        var standard = definitions.Select(d => d with { Id = ids[(d.StorageKey, d.Code)] }).ToList();
+        // Custom SearchParameters count once a $reindex registered them (their URL is on record).
+        var custom = await ReindexJob.ActiveCustomAsync(store, cancellationToken);
+        var customIds = custom.Count == 0 ? ids : await store.RegisterSearchParametersAsync(custom, cancellationToken);
+        var registry = new SearchParameterRegistry(SearchParameterRegistry.Merge(standard, custom.Select(c => c with { Id = customIds[(c.StorageKey, c.Code)] }).ToList()));
+        return new CarelakeServices(store, store, registry, standard, options, time);
     }
 
     public ValueTask DisposeAsync() => Store.DisposeAsync();

@@ -23,6 +23,8 @@ public static class ServerHost
         builder.Services.AddSingleton(services);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<CapabilityStatementBuilder>();
+        builder.Services.AddSingleton<JobRunner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
 
         var app = builder.Build();
         // Disposing the services drains the write queue: in-flight writes commit before the process exits.
@@ -39,6 +41,7 @@ public static class ServerHost
 
         var fhir = app.MapGroup(options.BasePath);
         SystemEndpoints.Map(fhir, options.BasePath);
+        JobEndpoints.Map(fhir, options.BasePath);
         ResourceEndpoints.Map(fhir, options.BasePath);
         return app;
     }
