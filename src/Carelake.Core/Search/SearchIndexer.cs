@@ -192,7 +192,8 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
                     AddCoding(id, coding, concept.Text, values);
                 }
 
-                if (concept.Coding.Count == 0 && !string.IsNullOrWhiteSpace(concept.Text))
+                // :text covers CodeableConcept.text as well as each Coding.display (R4 3.1.1.5.5).
+                if (!string.IsNullOrWhiteSpace(concept.Text) && concept.Coding.All(c => c.Display != concept.Text))
                 {
                     values.Add(new TokenIndexValue(id, null, null, TextNormalizer.Normalize(concept.Text)));
                 }
@@ -240,8 +241,15 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
             identifier = null;
         }
 
-        if ((string.IsNullOrEmpty(reference) || reference.StartsWith('#')) && identifier is null)
+        if (string.IsNullOrEmpty(reference) && identifier is null)
         {
+            return;
+        }
+
+        if (reference is not null && reference.StartsWith('#'))
+        {
+            // A contained resource: recorded (so :missing sees the reference), never resolved as a stored target.
+            values.Add(new ReferenceIndexValue(parameter.Id, null, null, null, reference, identifier?.System, identifier?.Value));
             return;
         }
 

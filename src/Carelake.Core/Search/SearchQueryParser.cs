@@ -13,7 +13,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
     /// <summary>Parameters handled by the HTTP layer, never reported as unknown.</summary>
     private static readonly HashSet<string> HttpParameters = new(StringComparer.Ordinal) { "_format", "_pretty" };
 
-    public SearchParseResult Parse(string resourceType, IEnumerable<KeyValuePair<string, string>> parameters, bool strict)
+    public SearchParseResult Parse(string resourceType, IEnumerable<KeyValuePair<string, string>> parameters, bool strict, string? localBase = null)
     {
         var criteria = new List<SearchCriterion>();
         var ignored = new List<string>();
@@ -93,7 +93,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 continue;
             }
 
-            var criterion = ParseParameter(resourceType, key, value, strict, depth: 0);
+            var criterion = ParseParameter(resourceType, key, value, strict, depth: 0, localBase);
             if (criterion is null)
             {
                 ignored.Add(key);
@@ -130,7 +130,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
     /// One parameter, possibly chained (<c>subject:Patient.name</c>) or reverse-chained (<c>_has:Observation:patient:code</c>).
     /// Returns null for an unknown parameter in lenient mode.
     /// </summary>
-    private SearchCriterion? ParseParameter(string resourceType, string key, string value, bool strict, int depth)
+    private SearchCriterion? ParseParameter(string resourceType, string key, string value, bool strict, int depth, string? localBase)
     {
         if (depth > 4)
         {
@@ -139,7 +139,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
 
         if (key.StartsWith("_has:", StringComparison.Ordinal))
         {
-            return ParseHas(resourceType, key, value, strict, depth);
+            return ParseHas(resourceType, key, value, strict, depth, localBase);
         }
 
         var dot = key.IndexOf('.', StringComparison.Ordinal);
@@ -150,7 +150,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
 
         if (dot >= 0)
         {
-            return ParseChain(resourceType, key, code, modifierText, key[(dot + 1)..], value, strict, depth);
+            return ParseChain(resourceType, key, code, modifierText, key[(dot + 1)..], value, strict, depth, localBase);
         }
 
         if (code is "_id" or "_lastUpdated")
@@ -179,10 +179,10 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 : null;
         }
 
-        return ParseCriterion(parameter, modifierText, value, key);
+        return ParseCriterion(parameter, modifierText, value, key, localBase);
     }
 
-    private SearchCriterion? ParseChain(string resourceType, string key, string code, string? typeModifier, string rest, string value, bool strict, int depth)
+    private SearchCriterion? ParseChain(string resourceType, string key, string code, string? typeModifier, string rest, string value, bool strict, int depth, string? localBase)
     {
         if (!registry.TryGet(resourceType, code, out var reference) || reference.Type != SearchParamType.Reference)
         {
@@ -207,7 +207,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 continue;
             }
 
-            if (ParseParameter(target, rest, value, strict: true, depth + 1) is { } inner)
+            if (ParseParameter(target, rest, value, strict: true, depth + 1, localBase) is { } inner)
             {
                 chains.Add(new ChainedCriterion(reference, [target], inner));
             }
@@ -230,7 +230,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         return code is "_id" or "_lastUpdated" || code.StartsWith("_has", StringComparison.Ordinal) || registry.TryGet(type, code, out _);
     }
 
-    private SearchCriterion? ParseHas(string resourceType, string key, string value, bool strict, int depth)
+    private SearchCriterion? ParseHas(string resourceType, string key, string value, bool strict, int depth, string? localBase)
     {
         // _has:Observation:patient:code  — the last segment may itself be another _has.
         var parts = key.Split(':', 4);
@@ -250,7 +250,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             throw FhirException.BadRequest($"'{key}': '{parts[2]}' is not a reference parameter of {sourceType}.");
         }
 
-        var inner = ParseParameter(sourceType, parts[3], value, strict: true, depth + 1)
+        var inner = ParseParameter(sourceType, parts[3], value, strict: true, depth + 1, localBase)
             ?? throw FhirException.BadRequest($"'{key}': unknown parameter '{parts[3]}' of {sourceType}.");
         return new SearchCriterion(key, null, SearchModifier.None, []) { Has = new ReverseChainedCriterion(sourceType, reference, inner) };
     }
@@ -340,7 +340,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         return new SearchCriterion(code, null, modifier, values);
     }
 
-    private static SearchCriterion ParseCriterion(SearchParameterInfo parameter, string? modifierText, string value, string key)
+    private static SearchCriterion ParseCriterion(SearchParameterInfo parameter, string? modifierText, string value, string key, string? localBase)
     {
         var modifier = ParseModifier(parameter, modifierText, key, out var typeModifier);
         if (modifier == SearchModifier.Missing)
@@ -359,7 +359,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 SearchParamType.Token when modifier is SearchModifier.In or SearchModifier.NotIn => new ValueSetSearchValue(part),
                 SearchParamType.Reference when modifier == SearchModifier.Identifier => ParseToken(part),
                 SearchParamType.Token => ParseToken(part),
-                SearchParamType.Reference => ParseReference(part, typeModifier),
+                SearchParamType.Reference => ParseReference(part, typeModifier, localBase),
                 SearchParamType.Date => ParseDate(part, key),
                 SearchParamType.Number => ParseNumber(part, key),
                 SearchParamType.Quantity => ParseQuantity(part, key),
@@ -432,7 +432,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             {
                 SearchParamType.String => new StringSearchValue(TextNormalizer.Normalize(part), part),
                 SearchParamType.Token => ParseToken(parts[i]),
-                SearchParamType.Reference => ParseReference(part, null),
+                SearchParamType.Reference => ParseReference(part, null, null),
                 SearchParamType.Date => ParseDate(part, key),
                 SearchParamType.Number => ParseNumber(part, key),
                 SearchParamType.Quantity => ParseQuantity(parts[i], key),
@@ -465,12 +465,18 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         return new TokenSearchValue(system, code.Length == 0 ? null : code);
     }
 
-    private static ReferenceSearchValue ParseReference(string value, string? typeModifier)
+    /// <param name="localBase">This server's base URL: absolute references under it are local; any other URL matches only itself.</param>
+    private static ReferenceSearchValue ParseReference(string value, string? typeModifier, string? localBase)
     {
+        if (localBase is not null && value.StartsWith(localBase + "/", StringComparison.Ordinal))
+        {
+            var local = ParseReference(value[(localBase.Length + 1)..], typeModifier, null);
+            return local with { Url = value };
+        }
+
         if (value.Contains("://", StringComparison.Ordinal))
         {
-            var parsed = ReferenceParser.Parse(value);
-            return new ReferenceSearchValue(parsed.Type, parsed.Id, value);
+            return new ReferenceSearchValue(null, null, value);
         }
 
         var slash = value.IndexOf('/', StringComparison.Ordinal);
@@ -515,7 +521,7 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
     {
         var (prefix, rest) = SplitPrefix(value);
         var number = ParseDecimal(rest, key);
-        var (low, high) = SearchIndexer.PrecisionRange(number);
+        var (low, high) = PrecisionRange(rest, number);
         return new NumberSearchValue(prefix, number, low, high);
     }
 
@@ -524,10 +530,42 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         var parts = SplitUnescaped(value, '|');
         var (prefix, rest) = SplitPrefix(parts[0]);
         var number = ParseDecimal(rest, key);
-        var (low, high) = SearchIndexer.PrecisionRange(number);
+        var (low, high) = PrecisionRange(rest, number);
         string? system = parts.Count > 1 && parts[1].Length > 0 ? parts[1] : null;
         string? code = parts.Count > 2 && parts[2].Length > 0 ? parts[2] : null;
         return new QuantitySearchValue(prefix, number, low, high, system, code);
+    }
+
+    /// <summary>
+    /// The range implied by the significant figures as written (R4 3.1.1.4.2): 100 is [99.5, 100.5), 1e2 is [50, 150),
+    /// 1.50e2 is [149.5, 150.5).
+    /// </summary>
+    internal static (decimal Low, decimal High) PrecisionRange(string text, decimal value)
+    {
+        var e = text.IndexOfAny(['e', 'E']);
+        if (e < 0)
+        {
+            return SearchIndexer.PrecisionRange(value);
+        }
+
+        var mantissa = text[..e];
+        var exponent = int.Parse(text.AsSpan(e + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+        var dot = mantissa.IndexOf('.', StringComparison.Ordinal);
+        var decimals = dot < 0 ? 0 : mantissa.Length - dot - 1;
+        var place = exponent - decimals;
+        var half = 0.5m * (place >= 0 ? Pow10(place) : 1m / Pow10(-place));
+        return (value - half, value + half);
+    }
+
+    private static decimal Pow10(int power)
+    {
+        var result = 1m;
+        for (var i = 0; i < power && i < 28; i++)
+        {
+            result *= 10;
+        }
+
+        return result;
     }
 
     private static decimal ParseDecimal(string text, string key) =>

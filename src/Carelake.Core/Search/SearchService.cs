@@ -42,7 +42,7 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
 
     private async Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, string path, CompartmentFilter? compartment, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
     {
-        var parsed = parser.Parse(resourceType, parameters, strict);
+        var parsed = parser.Parse(resourceType, parameters, strict, baseUrl);
         var query = compartment is null ? parsed.Query : parsed.Query with { Compartment = compartment };
         query = await _valueSets.ResolveAsync(query, cancellationToken);
         var page = await store.SearchAsync(query, cancellationToken);

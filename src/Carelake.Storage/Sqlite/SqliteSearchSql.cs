@@ -537,7 +537,7 @@ internal sealed class SqliteSearchSql
             case QuantitySearchValue q when UcumCanonicalizer.Canonical(q.Value, q.System, q.Code) is { } canonical:
             {
                 // Compare in canonical units; the precision range scales with the unit factor.
-                var factor = q.Value == 0 ? 1 : canonical.Value / q.Value;
+                var factor = UcumCanonicalizer.Canonical(1m, q.System, q.Code)?.Value ?? 1m;
                 _sql.Append(Col("canon_code")).Append(" = ").Append(Add(canonical.Code)).Append(" AND ");
                 AppendNumber(q.Prefix, canonical.Value, q.Low * factor, q.High * factor, Col("canon_value"));
                 break;
