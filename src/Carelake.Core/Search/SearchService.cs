@@ -56,6 +56,11 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
             links.Add(("next", Link(baseUrl, path, parsed.Used, page.NextCursor)));
         }
 
+        if (page.PreviousCursor is not null)
+        {
+            links.Add(("previous", Link(baseUrl, path, parsed.Used, page.PreviousCursor)));
+        }
+
         OperationOutcome? outcome = null;
         if (parsed.Ignored.Count > 0)
         {

@@ -75,7 +75,10 @@ public sealed record CommitResult(int ConflictIndex, long ActualVersion)
 }
 
 /// <param name="Included">Resources added by _include and _revinclude (search.mode = include).</param>
-public sealed record SearchPage(IReadOnlyList<ResourceVersion> Resources, string? NextCursor, long? Total, IReadOnlyList<ResourceVersion> Included);
+public sealed record SearchPage(IReadOnlyList<ResourceVersion> Resources, string? NextCursor, long? Total, IReadOnlyList<ResourceVersion> Included)
+{
+    public string? PreviousCursor { get; init; }
+}
 
 public sealed record HistoryQuery(string? Type, string? Id, DateTimeOffset? Since, DateTimeOffset? At, int Count, long? BeforeVersionRow);
 

@@ -88,46 +88,64 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         {
             var resources = new List<ResourceVersion>(Math.Min(query.Count, 1000));
             var sids = new List<long>();
+            var keys = new List<object[]>();
             string? next = null;
+            string? previous = null;
             if (!query.CountOnly)
             {
                 var cursor = SearchCursor.Parse(query.Cursor, query.Sort.Count);
                 var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1);
-                using var command = connection.CreateCommand();
-                command.CommandText = sql;
-                command.Parameters.AddRange(parameters);
-                using var reader = command.ExecuteReader();
-                object[]? lastKeys = null;
-                long lastSid = 0;
-                while (reader.Read())
+                var more = false;
+                using (var command = connection.CreateCommand())
                 {
-                    if (resources.Count == query.Count)
+                    command.CommandText = sql;
+                    command.Parameters.AddRange(parameters);
+                    using var reader = command.ExecuteReader();
+                    while (reader.Read())
                     {
-                        next = query.Sort.Count == 0
-                            ? SearchCursor.Format(lastSid, [])
-                            : SearchCursor.Format(lastSid, lastKeys!);
-                        break;
-                    }
+                        if (resources.Count == query.Count)
+                        {
+                            more = true;
+                            break;
+                        }
 
-                    lastSid = reader.GetInt64(0);
-                    sids.Add(lastSid);
-                    if (query.Sort.Count > 0)
-                    {
-                        lastKeys = new object[query.Sort.Count];
+                        sids.Add(reader.GetInt64(0));
+                        var rowKeys = new object[query.Sort.Count];
                         for (var i = 0; i < query.Sort.Count; i++)
                         {
-                            lastKeys[i] = reader.GetValue(7 + i);
+                            rowKeys[i] = reader.GetValue(7 + i);
                         }
-                    }
 
-                    resources.Add(new ResourceVersion(
-                        reader.GetString(6),
-                        reader.GetString(1),
-                        reader.GetInt64(2),
-                        new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-                        false,
-                        reader.GetString(4),
-                        (byte[])reader.GetValue(5)));
+                        keys.Add(rowKeys);
+                        resources.Add(new ResourceVersion(
+                            reader.GetString(6),
+                            reader.GetString(1),
+                            reader.GetInt64(2),
+                            new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
+                            false,
+                            reader.GetString(4),
+                            (byte[])reader.GetValue(5)));
+                    }
+                }
+
+                if (cursor.Backward)
+                {
+                    resources.Reverse();
+                    sids.Reverse();
+                    keys.Reverse();
+                }
+
+                // Forward: more rows after → next; a cursor means rows before → previous. Backward: the mirror image.
+                var hasNext = resources.Count > 0 && (cursor.Backward || more);
+                var hasPrevious = cursor.Backward ? more : query.Cursor is not null && resources.Count > 0;
+                if (hasNext)
+                {
+                    next = SearchCursor.Format(sids[^1], keys[^1]);
+                }
+
+                if (hasPrevious)
+                {
+                    previous = SearchCursor.Format(sids[0], keys[0], backward: true);
                 }
             }
 
@@ -144,7 +162,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             var included = query.Includes.Count + query.RevIncludes.Count > 0 && resources.Count > 0
                 ? SqliteIncludes.Load(connection, query, sids, resources)
                 : [];
-            return new SearchPage(resources, next, total, included);
+            return new SearchPage(resources, next, total, included) { PreviousCursor = previous };
         });
 
     public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>

@@ -46,10 +46,10 @@ internal sealed class SqliteSearchSql
             AppendFilter(query, "r");
             if (cursor.Sid > 0)
             {
-                _sql.Append(" AND r.sid > ").Append(Add(cursor.Sid));
+                _sql.Append(cursor.Backward ? " AND r.sid < " : " AND r.sid > ").Append(Add(cursor.Sid));
             }
 
-            _sql.Append(" ORDER BY r.sid LIMIT ").Append(Add(limit));
+            _sql.Append(cursor.Backward ? " ORDER BY r.sid DESC LIMIT " : " ORDER BY r.sid LIMIT ").Append(Add(limit));
             return _sql.ToString();
         }
 
@@ -71,16 +71,17 @@ internal sealed class SqliteSearchSql
         if (cursor.Keys is { } keys)
         {
             _sql.Append(" WHERE ");
-            AppendKeyset(query.Sort, keys, cursor.Sid);
+            AppendKeyset(query.Sort, keys, cursor.Sid, cursor.Backward);
         }
 
+        // A backward (previous-page) read walks the same order in reverse; the caller flips the rows back.
         _sql.Append(" ORDER BY ");
         for (var i = 0; i < query.Sort.Count; i++)
         {
-            _sql.Append("q.k").Append(i).Append(query.Sort[i].Descending ? " DESC, " : " ASC, ");
+            _sql.Append("q.k").Append(i).Append(query.Sort[i].Descending != cursor.Backward ? " DESC, " : " ASC, ");
         }
 
-        _sql.Append("q.sid ASC LIMIT ").Append(Add(limit));
+        _sql.Append(cursor.Backward ? "q.sid DESC LIMIT " : "q.sid ASC LIMIT ").Append(Add(limit));
         return _sql.ToString();
     }
 
@@ -170,7 +171,7 @@ internal sealed class SqliteSearchSql
     }
 
     /// <summary>(k0 after c0) OR (k0 = c0 AND k1 after c1) OR … OR (all equal AND sid > last sid).</summary>
-    private void AppendKeyset(IReadOnlyList<SortClause> sort, IReadOnlyList<object> keys, long sid)
+    private void AppendKeyset(IReadOnlyList<SortClause> sort, IReadOnlyList<object> keys, long sid, bool backward)
     {
         _sql.Append('(');
         for (var i = 0; i <= sort.Count; i++)
@@ -188,11 +189,11 @@ internal sealed class SqliteSearchSql
 
             if (i < sort.Count)
             {
-                _sql.Append("q.k").Append(i).Append(sort[i].Descending ? " < " : " > ").Append(Add(keys[i]));
+                _sql.Append("q.k").Append(i).Append(sort[i].Descending != backward ? " < " : " > ").Append(Add(keys[i]));
             }
             else
             {
-                _sql.Append("q.sid > ").Append(Add(sid));
+                _sql.Append(backward ? "q.sid < " : "q.sid > ").Append(Add(sid));
             }
 
             _sql.Append(')');
@@ -731,7 +732,7 @@ internal sealed class SqliteSearchSql
 /// Where the next page starts: after <see cref="Sid"/> in storage order, or after the sort keys <see cref="Keys"/> then
 /// <see cref="Sid"/>. Serialised as opaque base64url JSON in next links; it holds no server state.
 /// </summary>
-internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Keys)
+internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Keys, bool Backward = false)
 {
     public static SearchCursor Parse(string? text, int sortKeys)
     {
@@ -745,10 +746,13 @@ internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Ke
             var json = Convert.FromBase64String(text.Replace('-', '+').Replace('_', '/').PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '='));
             using var document = JsonDocument.Parse(json);
             var array = document.RootElement;
-            if (array.ValueKind != JsonValueKind.Array || array.GetArrayLength() != sortKeys + 1)
+            var length = array.ValueKind == JsonValueKind.Array ? array.GetArrayLength() : -1;
+            if (length != sortKeys + 1 && length != sortKeys + 2)
             {
                 throw Invalid();
             }
+
+            var backward = length == sortKeys + 2 && array[sortKeys + 1].ValueKind == JsonValueKind.String && array[sortKeys + 1].GetString() == "b";
 
             var keys = new List<object>(sortKeys);
             for (var i = 0; i < sortKeys; i++)
@@ -763,7 +767,7 @@ internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Ke
                 });
             }
 
-            return new SearchCursor(array[sortKeys].GetInt64(), sortKeys == 0 ? null : keys);
+            return new SearchCursor(array[sortKeys].GetInt64(), sortKeys == 0 ? null : keys, backward);
         }
         catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
         {
@@ -771,9 +775,14 @@ internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Ke
         }
     }
 
-    public static string Format(long sid, IReadOnlyList<object> keys)
+    public static string Format(long sid, IReadOnlyList<object> keys, bool backward = false)
     {
         var values = new List<object>(keys) { sid };
+        if (backward)
+        {
+            values.Add("b");
+        }
+
         var json = JsonSerializer.SerializeToUtf8Bytes(values);
         return Convert.ToBase64String(json).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }

@@ -274,4 +274,32 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Equal(new[] { withNarrative.Id!, withContent.Id! }.Order(StringComparer.Ordinal), content.Order(StringComparer.Ordinal));
         Assert.Equal([withContent.Id!], await server.Client.SearchIdsAsync($"Patient?_content={other}&_content={word}"));
     }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("&_sort=-birthdate,given")]
+    public async Task Previous_links_walk_back_through_the_same_pages(string sort)
+    {
+        var family = Fhir.Unique("Prev");
+        for (var i = 0; i < 7; i++)
+        {
+            await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = family, Given = [$"g{i % 3}"] }], BirthDate = $"19{70 + (i % 4)}" });
+        }
+
+        var forward = await server.Client.WalkPagesAsync($"Patient?family={family}&_count=3{sort}");
+        Assert.Equal(3, forward.Count);
+        Assert.Null(forward[0].Link.FirstOrDefault(l => l.Relation == "previous"));
+
+        var backward = new List<List<string>>();
+        var url = forward[^1].Link.Single(l => l.Relation == "previous").Url;
+        while (url is not null)
+        {
+            var page = await server.Client.GetResourceAsync<Bundle>(url);
+            backward.Add(page.Entry.Select(e => e.Resource!.Id!).ToList());
+            url = page.Link.FirstOrDefault(l => l.Relation == "previous")?.Url;
+        }
+
+        backward.Reverse();
+        Assert.Equal(forward.Take(2).Select(p => p.Entry.Select(e => e.Resource!.Id!).ToList()), backward);
+    }
 }
