@@ -65,13 +65,7 @@ public sealed partial class SearchParameterRegistry
                     continue;
                 }
 
-                string? filter = null;
-                var match = ResolveIsType().Match(expression);
-                if (match.Success)
-                {
-                    filter = match.Groups[1].Value;
-                    expression = ResolveIsType().Replace(expression, string.Empty);
-                }
+                (expression, var filter) = SplitTargetFilter(expression);
 
                 result.Add(new SearchParameterInfo
                 {
@@ -166,13 +160,7 @@ public sealed partial class SearchParameterRegistry
                     continue;
                 }
 
-                string? filter = null;
-                var match = ResolveIsType().Match(expression);
-                if (match.Success)
-                {
-                    filter = match.Groups[1].Value;
-                    expression = ResolveIsType().Replace(expression, string.Empty);
-                }
+                (expression, var filter) = SplitTargetFilter(expression);
 
                 result.Add(new SearchParameterInfo
                 {
@@ -272,6 +260,13 @@ public sealed partial class SearchParameterRegistry
 
     private static bool IsDomainResource(string type) =>
         ModelInfo.GetTypeForFhirType(type) is { } clr && typeof(DomainResource).IsAssignableFrom(clr);
+
+    /// <summary>Removes <c>.where(resolve() is X)</c>, returning X as a filter on the reference's own type.</summary>
+    private static (string Expression, string? TargetType) SplitTargetFilter(string expression)
+    {
+        var match = ResolveIsType().Match(expression);
+        return match.Success ? (ResolveIsType().Replace(expression, string.Empty), match.Groups[1].Value) : (expression, null);
+    }
 
     [GeneratedRegex(@"\.where\(resolve\(\) is (\w+)\)", RegexOptions.CultureInvariant)]
     private static partial Regex ResolveIsType();

@@ -132,18 +132,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             var write = writes[i];
             var c = _commands;
-            c.SelectCurrent.Parameters[0].Value = write.Type;
-            c.SelectCurrent.Parameters[1].Value = write.Id;
-            long sid = 0;
-            long currentVersion = 0;
-            using (var reader = c.SelectCurrent.ExecuteReader())
-            {
-                if (reader.Read())
-                {
-                    sid = reader.GetInt64(0);
-                    currentVersion = reader.GetInt64(1);
-                }
-            }
+            var (sid, currentVersion) = ReadCurrent(write.Type, write.Id);
 
             if (currentVersion != write.ExpectedCurrentVersion || write.Version != currentVersion + 1)
             {
@@ -197,18 +186,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         foreach (var item in items)
         {
             var c = _commands;
-            c.SelectCurrent.Parameters[0].Value = item.Type;
-            c.SelectCurrent.Parameters[1].Value = item.Id;
-            long sid = 0;
-            long version = 0;
-            using (var reader = c.SelectCurrent.ExecuteReader())
-            {
-                if (reader.Read())
-                {
-                    sid = reader.GetInt64(0);
-                    version = reader.GetInt64(1);
-                }
-            }
+            var (sid, version) = ReadCurrent(item.Type, item.Id);
 
             if (sid == 0 || version != item.Version)
             {
@@ -223,6 +201,16 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
 
         return CommitResult.Success;
+    }
+
+    /// <summary>The surrogate id and current version of a resource, or (0, 0) when it was never written.</summary>
+    private (long Sid, long Version) ReadCurrent(string type, string id)
+    {
+        var select = _commands.SelectCurrent;
+        select.Parameters[0].Value = type;
+        select.Parameters[1].Value = id;
+        using var reader = select.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }
 
     private sealed record WriteUnit(IReadOnlyList<ResourceWrite> Writes, IReadOnlyList<IndexReplacement> Replacements, TaskCompletionSource<CommitResult> Completion);
