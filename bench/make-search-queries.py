@@ -4,7 +4,7 @@
 Usage: make-search-queries.py GENERATED_DIR OUT_FILE [VARIANTS]
 Each of the 20 query shapes is written VARIANTS times with different patients/values, so caches see a spread.
 """
-import collections, json, random, sys
+import collections, json, random, sys, urllib.parse
 
 gen, out = sys.argv[1], sys.argv[2]
 variants = int(sys.argv[3]) if len(sys.argv) > 3 else 5
@@ -59,6 +59,16 @@ for _ in range(variants):
         f"Observation?code=http://loinc.org|2339-0&value-quantity=gt200&_count=10",
     ]
 
+def encode(line):
+    # Values are percent-encoded (system URLs contain "://", which the load driver reads as an absolute URL).
+    path, _, query = line.partition("?")
+    parts = []
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        parts.append(key + "=" + urllib.parse.quote(value, safe=""))
+    return path + "?" + "&".join(parts)
+
+lines = [encode(l) for l in lines]
 with open(out, "w") as f:
     f.write("# Clinical search mix: 20 shapes x %d variants, values taken from the generated data\n" % variants)
     f.write("\n".join(lines) + "\n")

@@ -9,6 +9,8 @@ namespace Carelake.Benchmarks;
 /// import); <c>ParseStored</c> the recoverable path used for data we wrote; <c>ToJsonBytes</c> runs once per write.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
+[MinColumn]
 [SimpleJob(warmupCount: 2, iterationCount: 5)]
 public class SerializationBenchmarks
 {

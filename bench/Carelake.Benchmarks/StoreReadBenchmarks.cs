@@ -13,6 +13,8 @@ namespace Carelake.Benchmarks;
 /// costs below HTTP); the searches go through <see cref="SearchService"/> (parse, SQL, page) with real values.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
+[MinColumn]
 [SimpleJob(warmupCount: 2, iterationCount: 5)]
 public class StoreReadBenchmarks
 {

@@ -22,6 +22,9 @@ internal sealed class SqliteSearchSql
     private int _aliases;
     private string _columnPrefix = string.Empty;
 
+    // The resource type each alias stands for, where a subquery needs it (reverse chains).
+    private readonly Dictionary<string, string> _aliasTypes = new(StringComparer.Ordinal);
+
     public IReadOnlyList<SqliteParameter> Parameters => _parameters;
 
     public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(SearchQuery query, SearchCursor cursor, int limit)
@@ -93,6 +96,7 @@ internal sealed class SqliteSearchSql
     /// </summary>
     private void AppendFilter(SearchQuery query, string alias)
     {
+        _aliasTypes[alias] = query.ResourceType;
         var criteria = query.Criteria.OrderBy(Selectivity).ToList();
         // In a compartment search the compartment membership list drives (it is small: one patient's resources).
         var driver = query.Compartment is null && criteria.Count > 0 && Selectivity(criteria[0]) < NeverDrives ? criteria[0] : null;
@@ -284,7 +288,7 @@ internal sealed class SqliteSearchSql
         {
             var missing = ((MissingSearchValue)criterion.Values[0]).Missing;
             _sql.Append(missing ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(')');
+                .Append("SELECT 1 FROM ").Append(table).Append(" INDEXED BY ix_").Append(table).Append("_sid WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(')');
             return;
         }
 
@@ -301,7 +305,7 @@ internal sealed class SqliteSearchSql
         else
         {
             _sql.Append(criterion.Modifier == SearchModifier.Not ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(" AND (");
+                .Append("SELECT 1 FROM ").Append(table).Append(" INDEXED BY ix_").Append(table).Append("_sid WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(" AND (");
         }
 
         for (var i = 0; i < criterion.Values.Count; i++)
@@ -395,48 +399,62 @@ internal sealed class SqliteSearchSql
             : $"EXISTS (SELECT 1 FROM resource_text WHERE rowid = {alias}.sid AND resource_text MATCH {match})");
     }
 
-    /// <summary>subject:Patient.name=x — the reference must resolve to a live target that matches the inner criterion.</summary>
+    /// <summary>
+    /// subject:Patient.name=x — the reference must point at a live target that matches the inner criterion. The
+    /// targets are found first (a small set), then the references to them through the (param, target_id) index.
+    /// </summary>
     private void AppendChain(IReadOnlyList<ChainedCriterion> chains, string alias)
     {
         _sql.Append('(');
-        for (var i = 0; i < chains.Count; i++)
+        var first = true;
+        foreach (var chain in chains)
         {
-            if (i > 0)
+            foreach (var targetType in chain.TargetTypes)
             {
-                _sql.Append(" OR ");
-            }
+                if (!first)
+                {
+                    _sql.Append(" OR ");
+                }
 
-            var chain = chains[i];
-            var n = ++_aliases;
-            var target = $"t{n}";
-            var reference = $"ref{n}";
-            _sql.Append(alias).Append(".sid IN (SELECT ").Append(reference).Append(".sid FROM idx_reference ").Append(reference)
-                .Append(" JOIN resource ").Append(target).Append(" ON ").Append(target).Append(".type = ").Append(reference).Append(".target_type AND ")
-                .Append(target).Append(".id = ").Append(reference).Append(".target_id WHERE ").Append(reference).Append(".param_id = ")
-                .Append(Add(chain.Reference.Id)).Append(" AND ").Append(target).Append(".deleted = 0 AND ").Append(target).Append(".type IN (")
-                .AppendJoin(", ", chain.TargetTypes.Select(t => Add(t))).Append(") AND ");
-            AppendCriterion(chain.Inner, target);
-            _sql.Append(')');
+                first = false;
+                var n = ++_aliases;
+                _aliasTypes[$"t{n}"] = targetType;
+                var target = $"t{n}";
+                var reference = $"ref{n}";
+                var type = Add(targetType);
+                _sql.Append(alias).Append(".sid IN (SELECT ").Append(reference).Append(".sid FROM idx_reference ").Append(reference)
+                    .Append(" WHERE ").Append(reference).Append(".param_id = ").Append(Add(chain.Reference.Id))
+                    .Append(" AND ").Append(reference).Append(".target_type = ").Append(type)
+                    .Append(" AND ").Append(reference).Append(".target_id IN (SELECT ").Append(target).Append(".id FROM resource ").Append(target)
+                    .Append(" WHERE +").Append(target).Append(".type = ").Append(type).Append(" AND ").Append(target).Append(".deleted = 0 AND ");
+                AppendCriterion(chain.Inner, target);
+                _sql.Append("))");
+            }
         }
 
         _sql.Append(')');
     }
 
-    /// <summary>_has:Observation:patient:code=x — some live Observation matching code=x refers to this resource through patient.</summary>
+    /// <summary>
+    /// _has:Observation:patient:code=x — some live Observation matching code=x refers to this resource through patient.
+    /// The matching sources come first, then their references, then the referenced resources by (type, id).
+    /// </summary>
     private void AppendHas(ReverseChainedCriterion has, string alias)
     {
         var n = ++_aliases;
         var source = $"s{n}";
         var reference = $"ref{n}";
         var target = $"t{n}";
-        _sql.Append(alias).Append(".sid IN (SELECT ").Append(target).Append(".sid FROM idx_reference ").Append(reference)
-            .Append(" JOIN resource ").Append(source).Append(" ON ").Append(source).Append(".sid = ").Append(reference).Append(".sid")
-            .Append(" JOIN resource ").Append(target).Append(" ON ").Append(target).Append(".type = ").Append(reference).Append(".target_type AND ")
-            .Append(target).Append(".id = ").Append(reference).Append(".target_id WHERE ").Append(reference).Append(".param_id = ")
-            .Append(Add(has.Reference.Id)).Append(" AND ").Append(source).Append(".deleted = 0 AND ").Append(source).Append(".type = ")
-            .Append(Add(has.SourceType)).Append(" AND ");
+        _aliasTypes[source] = has.SourceType;
+        var type = Add(_aliasTypes.GetValueOrDefault(alias, "Resource"));
+        _sql.Append(alias).Append(".sid IN (SELECT ").Append(target).Append(".sid FROM resource ").Append(target)
+            .Append(" WHERE ").Append(target).Append(".type = ").Append(type).Append(" AND ").Append(target).Append(".id IN (SELECT ")
+            .Append(reference).Append(".target_id FROM idx_reference ").Append(reference).Append(" WHERE ").Append(reference).Append(".param_id = ")
+            .Append(Add(has.Reference.Id)).Append(" AND ").Append(reference).Append(".target_type = ").Append(type)
+            .Append(" AND ").Append(reference).Append(".sid IN (SELECT ").Append(source).Append(".sid FROM resource ").Append(source)
+            .Append(" WHERE +").Append(source).Append(".type = ").Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
         AppendCriterion(has.Inner, source);
-        _sql.Append(')');
+        _sql.Append(")))");
     }
 
     private void AppendColumnCriterion(SearchCriterion criterion, string alias)

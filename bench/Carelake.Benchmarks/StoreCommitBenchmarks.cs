@@ -13,6 +13,8 @@ namespace Carelake.Benchmarks;
 /// fsync per commit) and NORMAL, into a database that already holds 2,000 patients.
 /// </summary>
 [MemoryDiagnoser]
+[MedianColumn]
+[MinColumn]
 [SimpleJob(warmupCount: 2, iterationCount: 5)]
 public class StoreCommitBenchmarks
 {
