@@ -16,6 +16,8 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
     private readonly string _connectionString;
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private SqliteConnection? _writerConnection;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _checkpointer;
     private SqliteWriter? _writer;
 
     public SqliteResourceStore(SqliteOptions options)
@@ -46,14 +48,16 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         Execute(connection, "PRAGMA journal_mode = WAL");
         Execute(connection, $"PRAGMA synchronous = {SynchronousLevel(_options.Synchronous)}");
         Execute(connection, "PRAGMA busy_timeout = 30000");
-        Execute(connection, "PRAGMA cache_size = -65536");
+        // The writer touches few pages per commit; a small cache is cheaper to reset at every COMMIT.
+        Execute(connection, "PRAGMA cache_size = -16384");
         Execute(connection, "PRAGMA temp_store = MEMORY");
-        // The WAL is checkpointed by the writer; a large limit keeps checkpoints rare during bulk ingest.
-        Execute(connection, "PRAGMA wal_autocheckpoint = 10000");
+        // Checkpoints run in the background (see StartCheckpointer), never inside a client's commit.
+        Execute(connection, "PRAGMA wal_autocheckpoint = 0");
         SqliteMigrations.Apply(connection);
         var ids = AssignParameterIds(connection, parameters, updateUrls: false);
         _writerConnection = connection;
         _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit);
+        _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
         return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);
     }
 
@@ -425,8 +429,47 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         return connection;
     }
 
+    /// <summary>
+    /// Copies committed WAL frames into the database file every second without blocking readers or the writer
+    /// (PASSIVE), and truncates the WAL when it has grown large and nobody is reading.
+    /// </summary>
+    private async Task CheckpointLoopAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        Execute(connection, "PRAGMA busy_timeout = 1000");
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE)");
+                var wal = new FileInfo(_options.Path + "-wal");
+                if (wal.Exists && wal.Length > 256L * 1024 * 1024)
+                {
+                    Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SqliteException)
+            {
+                // Busy: try again at the next tick.
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        if (_checkpointer is not null)
+        {
+            await _checkpointer;
+        }
+
+        _stopping.Dispose();
         if (_writer is not null)
         {
             await _writer.DisposeAsync();
