@@ -151,7 +151,13 @@ internal sealed class SqliteSearchSql
             return NeverDrives;
         }
 
-        if (criterion.Chain is not null || criterion.Has is not null)
+        if (criterion.Chain is not null)
+        {
+            // A chain usually names a few targets (a family name, an identifier): their referrers are a short list.
+            return 2;
+        }
+
+        if (criterion.Has is not null)
         {
             return 6;
         }
@@ -250,7 +256,7 @@ internal sealed class SqliteSearchSql
 
         if (criterion.Has is { } has)
         {
-            AppendHas(has, alias);
+            AppendHas(has, alias, driver);
             return;
         }
 
@@ -439,7 +445,7 @@ internal sealed class SqliteSearchSql
     /// _has:Observation:patient:code=x — some live Observation matching code=x refers to this resource through patient.
     /// The matching sources come first, then their references, then the referenced resources by (type, id).
     /// </summary>
-    private void AppendHas(ReverseChainedCriterion has, string alias)
+    private void AppendHas(ReverseChainedCriterion has, string alias, bool driver)
     {
         var n = ++_aliases;
         var source = $"s{n}";
@@ -447,6 +453,19 @@ internal sealed class SqliteSearchSql
         var target = $"t{n}";
         _aliasTypes[source] = has.SourceType;
         var type = Add(_aliasTypes.GetValueOrDefault(alias, "Resource"));
+        if (!driver)
+        {
+            // As a filter on rows found otherwise: probe the references to this resource through the target index.
+            _sql.Append("EXISTS (SELECT 1 FROM idx_reference ").Append(reference).Append(" JOIN resource ").Append(source)
+                .Append(" ON ").Append(source).Append(".sid = ").Append(reference).Append(".sid WHERE ").Append(reference).Append(".param_id = ")
+                .Append(Add(has.Reference.Id)).Append(" AND ").Append(reference).Append(".target_id = ").Append(alias).Append(".id AND ")
+                .Append(reference).Append(".target_type = ").Append(type).Append(" AND +").Append(source).Append(".type = ")
+                .Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
+            AppendCriterion(has.Inner, source, driver: false);
+            _sql.Append(')');
+            return;
+        }
+
         _sql.Append(alias).Append(".sid IN (SELECT ").Append(target).Append(".sid FROM resource ").Append(target)
             .Append(" WHERE ").Append(target).Append(".type = ").Append(type).Append(" AND ").Append(target).Append(".id IN (SELECT ")
             .Append(reference).Append(".target_id FROM idx_reference ").Append(reference).Append(" WHERE ").Append(reference).Append(".param_id = ")
