@@ -435,8 +435,17 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
     /// </summary>
     private async Task CheckpointLoopAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
+        connection.Open();
         Execute(connection, "PRAGMA busy_timeout = 1000");
         while (!cancellationToken.IsCancellationRequested)
         {
