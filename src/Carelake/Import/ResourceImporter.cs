@@ -123,9 +123,15 @@ public sealed class ResourceImporter(CarelakeServices services, int batchSize = 
         await UpsertBatchAsync([(resource, where)], summary, cancellationToken);
     }
 
+    /// <summary>
+    /// NDJSON in batches, pipelined: while one batch is parsed, indexed and committed, the next is read, so parsing and
+    /// index extraction use every core while the single writer commits.
+    /// </summary>
     private async Task ImportNdjsonAsync(string file, ImportSummary summary, Action<long> onBytes, CancellationToken cancellationToken)
     {
-        var batch = new List<(Resource, string)>(batchSize);
+        var maxInFlight = Math.Max(2, Environment.ProcessorCount);
+        var inFlight = new Queue<Task>();
+        var lines = new List<(byte[] Json, int Line)>(batchSize);
         long pendingBytes = 0;
         var lineNumber = 0;
         using var reader = new StreamReader(file, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
@@ -138,27 +144,42 @@ public sealed class ResourceImporter(CarelakeServices services, int batchSize = 
                 continue;
             }
 
-            var bytes = Encoding.UTF8.GetBytes(line);
-            try
+            lines.Add((Encoding.UTF8.GetBytes(line), lineNumber));
+            if (lines.Count == batchSize)
             {
-                batch.Add((FhirSerialization.ParseJson(bytes), $"{file}:{lineNumber}"));
-            }
-            catch (FhirException e)
-            {
-                summary.AddFailure(TypeHint(bytes), $"{file}:{lineNumber}", Describe(e));
-            }
+                if (inFlight.Count >= maxInFlight)
+                {
+                    await inFlight.Dequeue();
+                }
 
-            if (batch.Count == batchSize)
-            {
-                await UpsertBatchAsync(batch, summary, cancellationToken);
-                batch.Clear();
-                onBytes(pendingBytes);
+                inFlight.Enqueue(ImportLinesAsync(file, lines, pendingBytes, summary, onBytes, cancellationToken));
+                lines = new List<(byte[] Json, int Line)>(batchSize);
                 pendingBytes = 0;
             }
         }
 
+        inFlight.Enqueue(ImportLinesAsync(file, lines, pendingBytes, summary, onBytes, cancellationToken));
+        await Task.WhenAll(inFlight);
+    }
+
+    private async Task ImportLinesAsync(string file, List<(byte[] Json, int Line)> lines, long bytes, ImportSummary summary, Action<long> onBytes, CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        var batch = new List<(Resource, string)>(lines.Count);
+        foreach (var (json, line) in lines)
+        {
+            try
+            {
+                batch.Add((FhirSerialization.ParseJson(json), $"{file}:{line}"));
+            }
+            catch (FhirException e)
+            {
+                summary.AddFailure(TypeHint(json), $"{file}:{line}", Describe(e));
+            }
+        }
+
         await UpsertBatchAsync(batch, summary, cancellationToken);
-        onBytes(pendingBytes);
+        onBytes(bytes);
     }
 
     /// <summary>
