@@ -31,3 +31,7 @@ public sealed record TextIndexValue(int ParamId, string Narrative, string Conten
 
 /// <summary>One tuple of a composite parameter: the values of its components, in order, from one element.</summary>
 public sealed record CompositeIndexValue(int ParamId, IReadOnlyList<IndexValue> Components) : IndexValue(ParamId);
+
+/// <summary>The index values of one contained resource (<c>contained[]</c>), for <c>_contained</c> searches and chains into it.</summary>
+/// <param name="Id">The local id, without the '#'.</param>
+public sealed record ContainedIndexValue(string Type, string Id, IReadOnlyList<IndexValue> Values) : IndexValue(0);

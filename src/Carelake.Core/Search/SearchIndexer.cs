@@ -20,6 +20,23 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
 
     public List<IndexValue> Extract(Resource resource)
     {
+        var values = ExtractOwn(resource);
+        if (resource is DomainResource { Contained.Count: > 0 } domain)
+        {
+            foreach (var contained in domain.Contained)
+            {
+                if (!string.IsNullOrEmpty(contained.Id))
+                {
+                    values.Add(new ContainedIndexValue(contained.TypeName, contained.Id, ExtractOwn(contained)));
+                }
+            }
+        }
+
+        return values;
+    }
+
+    private List<IndexValue> ExtractOwn(Resource resource)
+    {
         var values = new List<IndexValue>();
         var plans = _plans;
         if (plans.Version != registry.Version)
@@ -266,7 +283,16 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
             return;
         }
 
-        var parsed = string.IsNullOrEmpty(reference) || reference.StartsWith('#') ? default : ReferenceParser.Parse(reference);
+        if (element is Canonical && reference is not null && reference.IndexOf('|', StringComparison.Ordinal) is var bar and > 0)
+        {
+            // url|version: the URL alone is what a search without a version matches; the version narrows.
+            var url = reference[..bar];
+            var target = ReferenceParser.Parse(url);
+            values.Add(new ReferenceIndexValue(parameter.Id, target.Type, target.Id, reference[(bar + 1)..], url));
+            return;
+        }
+
+        var parsed = string.IsNullOrEmpty(reference) ? default : ReferenceParser.Parse(reference);
         if (parameter.TargetTypeFilter is { } filter && !string.Equals(parsed.Type ?? (element as ResourceReference)?.Type, filter, StringComparison.Ordinal))
         {
             return;

@@ -60,6 +60,23 @@ public sealed record SearchQuery
 
     /// <summary>Compartment search (<c>Patient/123/Observation</c>): only resources in that compartment.</summary>
     public CompartmentFilter? Compartment { get; init; }
+
+    /// <summary><c>_contained</c>: whether the criteria are tested on stored resources, contained ones, or both.</summary>
+    public ContainedSearch Contained { get; init; }
+
+    /// <summary><c>_containedType=contained</c>: matches inside containers are returned as the contained resources themselves.</summary>
+    public bool ReturnContained { get; init; }
+}
+
+public enum ContainedSearch
+{
+    /// <summary>Only stored (top-level) resources: the default.</summary>
+    No,
+
+    /// <summary>Only resources contained in others.</summary>
+    Only,
+
+    Both,
 }
 
 /// <param name="Parameters">The reference parameters that place the searched type in the compartment.</param>
@@ -100,7 +117,9 @@ public sealed record StringSearchValue(string Normalized, string Exact) : Search
 /// <param name="Code">Null: any code (<c>system|</c>).</param>
 public sealed record TokenSearchValue(string? System, string? Code) : SearchValue;
 
-public sealed record ReferenceSearchValue(string? Type, string? Id, string? Url) : SearchValue;
+/// <param name="Url">An absolute or canonical URL; for a canonical <c>url|version</c>, the part before the bar.</param>
+/// <param name="Version">The <c>|version</c> of a canonical reference: only that version matches.</param>
+public sealed record ReferenceSearchValue(string? Type, string? Id, string? Url, string? Version = null) : SearchValue;
 
 public sealed record DateSearchValue(SearchPrefix Prefix, FhirDateRange Range) : SearchValue;
 

@@ -26,6 +26,8 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
         var total = false;
         var countOnly = false;
         var types = new List<string>();
+        var contained = ContainedSearch.No;
+        var returnContained = false;
 
         foreach (var (key, value) in parameters)
         {
@@ -73,6 +75,25 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
                 case "_elements":
                     used.Add(new(key, value));
                     continue;
+                case "_contained":
+                    contained = value switch
+                    {
+                        "false" => ContainedSearch.No,
+                        "true" => ContainedSearch.Only,
+                        "both" => ContainedSearch.Both,
+                        _ => throw FhirException.BadRequest($"_contained takes true, false or both, not '{value}'."),
+                    };
+                    used.Add(new(key, value));
+                    continue;
+                case "_containedType":
+                    returnContained = value switch
+                    {
+                        "container" => false,
+                        "contained" => true,
+                        _ => throw FhirException.BadRequest($"_containedType takes container or contained, not '{value}'."),
+                    };
+                    used.Add(new(key, value));
+                    continue;
                 case "_sort":
                     sort.AddRange(ParseSort(resourceType, value, strict, ignored));
                     used.Add(new(key, value));
@@ -104,6 +125,11 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             used.Add(new(key, value));
         }
 
+        if (contained != ContainedSearch.No && sort.Count > 0)
+        {
+            throw FhirException.NotSupported("_sort cannot be combined with _contained: contained resources have no order of their own.");
+        }
+
         if (countOnly || count == 0)
         {
             // _summary=count and _count=0 both ask for the number of matches only.
@@ -122,6 +148,8 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             RevIncludes = revIncludes,
             CountOnly = countOnly,
             Types = types,
+            Contained = contained,
+            ReturnContained = returnContained && contained != ContainedSearch.No,
         };
         return new SearchParseResult(query, used, ignored);
     }
@@ -394,6 +422,8 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             (SearchParamType.Token, "of-type") => SearchModifier.OfType,
             (SearchParamType.Token, "in") => SearchModifier.In,
             (SearchParamType.Token, "not-in") => SearchModifier.NotIn,
+            (SearchParamType.Token, "above") => SearchModifier.Above,
+            (SearchParamType.Token, "below") => SearchModifier.Below,
             (SearchParamType.Reference, "identifier") => SearchModifier.Identifier,
             (SearchParamType.Uri, "above") => SearchModifier.Above,
             (SearchParamType.Uri, "below") => SearchModifier.Below,
@@ -474,9 +504,11 @@ public sealed class SearchQueryParser(SearchParameterRegistry registry, int defa
             return local with { Url = value };
         }
 
-        if (value.Contains("://", StringComparison.Ordinal))
+        if (value.Contains("://", StringComparison.Ordinal) || value.StartsWith("urn:", StringComparison.Ordinal))
         {
-            return new ReferenceSearchValue(null, null, value);
+            // A canonical reference may name a version: url|1.2 matches only that version, url alone every version.
+            var bar = value.IndexOf('|', StringComparison.Ordinal);
+            return bar < 0 ? new ReferenceSearchValue(null, null, value) : new ReferenceSearchValue(null, null, value[..bar], value[(bar + 1)..]);
         }
 
         var slash = value.IndexOf('/', StringComparison.Ordinal);

@@ -37,7 +37,7 @@ public sealed record SearchResultBundle
 
         foreach (var (entry, included) in Entries.Select(e => (e, false)).Concat(Included.Select(e => (e, true))))
         {
-            var component = new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{entry.Type}/{entry.Id}" };
+            var component = new Bundle.EntryComponent { FullUrl = $"{baseUrl}/{entry.Path}" };
             if (entry.Json is not null)
             {
                 component.Resource = Filter is null ? Fhir.FhirSerialization.ParseStored(entry.Json) : Fhir.FhirSerialization.ParseStored(Filter.ApplyJson(entry.Json, false));

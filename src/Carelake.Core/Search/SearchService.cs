@@ -8,7 +8,7 @@ namespace Carelake.Core.Search;
 /// <summary>Type-level search: parse, run on the store, and shape the searchset with self/next links.</summary>
 public sealed class SearchService(IResourceStore store, SearchQueryParser parser)
 {
-    private readonly ValueSetResolver _valueSets = new(store, parser.Registry);
+    private readonly TerminologyResolver _terminology = new(store, parser.Registry);
 
     public Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken) =>
         SearchAsync(baseUrl, resourceType, resourceType, null, parameters, strict, cancellationToken);
@@ -44,7 +44,7 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
     {
         var parsed = parser.Parse(resourceType, parameters, strict, baseUrl);
         var query = compartment is null ? parsed.Query : parsed.Query with { Compartment = compartment };
-        query = await _valueSets.ResolveAsync(query, cancellationToken);
+        query = await _terminology.ResolveAsync(query, cancellationToken);
         var page = await store.SearchAsync(query, cancellationToken);
         var links = new List<(string, string)>
         {

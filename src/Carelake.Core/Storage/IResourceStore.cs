@@ -49,7 +49,14 @@ public interface IResourceStore : IAsyncDisposable
 public sealed record IndexReplacement(string Type, string Id, long Version, IReadOnlyList<IndexValue> Indexes);
 
 /// <summary>One stored version. <see cref="Json"/> is the UTF-8 resource exactly as returned to clients; null for a deletion.</summary>
-public sealed record ResourceVersion(string Type, string Id, long Version, DateTimeOffset LastUpdated, bool Deleted, string Method, byte[]? Json);
+public sealed record ResourceVersion(string Type, string Id, long Version, DateTimeOffset LastUpdated, bool Deleted, string Method, byte[]? Json)
+{
+    /// <summary>For a contained resource returned by <c>_containedType=contained</c>: its container's "Type/id"; <see cref="Id"/> is then the local id.</summary>
+    public string? Container { get; init; }
+
+    /// <summary>Where the resource lives relative to the base: "Type/id", or "Container/id#local" for a contained one.</summary>
+    public string Path => Container is null ? $"{Type}/{Id}" : $"{Container}#{Id}";
+}
 
 /// <summary>
 /// A new version to store. <see cref="ExpectedCurrentVersion"/> is the version it replaces (0: the resource must not

@@ -82,7 +82,8 @@ internal static class SqliteIncludes
     /// <summary>Resources of the source type whose parameter refers to one of the given resources.</summary>
     private static List<(long, ResourceVersion)> Reverse(SqliteConnection connection, IncludeSpec spec, List<Row> targets)
     {
-        var eligible = spec.TargetType is null ? targets : targets.Where(t => t.Type == spec.TargetType).ToList();
+        // Contained resources (negative sids) have local ids only: nothing stored can refer to them by Type/id.
+        var eligible = targets.Where(t => t.Sid > 0 && (spec.TargetType is null || t.Type == spec.TargetType)).ToList();
         if (eligible.Count == 0)
         {
             return [];

@@ -98,7 +98,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             if (!query.CountOnly)
             {
                 var cursor = SearchCursor.Parse(query.Cursor, query.Sort.Count);
-                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1);
+                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1, ChainIntoContained(connection, query));
                 var more = false;
                 using (var command = connection.CreateCommand())
                 {
@@ -121,14 +121,20 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
                         }
 
                         keys.Add(rowKeys);
-                        resources.Add(new ResourceVersion(
+                        var row = new ResourceVersion(
                             reader.GetString(6),
                             reader.GetString(1),
                             reader.GetInt64(2),
                             new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
                             false,
                             reader.GetString(4),
-                            (byte[])reader.GetValue(5)));
+                            (byte[])reader.GetValue(5));
+                        if (query.ReturnContained && !reader.IsDBNull(7))
+                        {
+                            row = row with { Json = ContainedJson.Extract(row.Json!, row.Id), Container = reader.GetString(7) };
+                        }
+
+                        resources.Add(row);
                     }
                 }
 
@@ -156,7 +162,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             long? total = null;
             if (query.IncludeTotal || query.CountOnly)
             {
-                var (countSql, countParameters) = SqliteSearchSql.BuildCount(query);
+                var (countSql, countParameters) = SqliteSearchSql.BuildCount(query, ChainIntoContained(connection, query));
                 using var count = connection.CreateCommand();
                 count.CommandText = countSql;
                 count.Parameters.AddRange(countParameters);
@@ -168,6 +174,19 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
                 : [];
             return new SearchPage(resources, next, total, included) { PreviousCursor = previous };
         });
+
+    /// <summary>Whether chains must also look into contained resources: only when the query chains and any are stored.</summary>
+    private static bool ChainIntoContained(SqliteConnection connection, SearchQuery query)
+    {
+        if (!query.Criteria.Any(c => c.Chain is not null || c.Has is not null))
+        {
+            return false;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM contained_resource)";
+        return (long)command.ExecuteScalar()! != 0;
+    }
 
     public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
         WithReaderAsync(connection =>

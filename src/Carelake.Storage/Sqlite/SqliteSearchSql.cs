@@ -27,27 +27,78 @@ internal sealed class SqliteSearchSql
 
     public IReadOnlyList<SqliteParameter> Parameters => _parameters;
 
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(SearchQuery query, SearchCursor cursor, int limit)
+    /// <summary>Chains also follow local references (<c>#id</c>) into contained resources; off when none are stored, to keep chains cheap.</summary>
+    private bool _chainIntoContained;
+
+    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(SearchQuery query, SearchCursor cursor, int limit, bool chainIntoContained = false)
     {
-        var builder = new SqliteSearchSql();
+        var builder = new SqliteSearchSql { _chainIntoContained = chainIntoContained };
         return (builder.Page(query, cursor, limit), builder._parameters);
     }
 
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildCount(SearchQuery query)
+    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildCount(SearchQuery query, bool chainIntoContained = false)
     {
-        var builder = new SqliteSearchSql();
+        var builder = new SqliteSearchSql { _chainIntoContained = chainIntoContained };
+        if (query.ReturnContained)
+        {
+            var inner = query with { Contained = ContainedSearch.No, ReturnContained = false };
+            builder._sql.Append("SELECT (SELECT COUNT(*) FROM contained_resource c JOIN resource cr ON cr.sid = c.container_sid WHERE cr.deleted = 0 AND ");
+            builder.AppendFilter(inner, "c");
+            builder._sql.Append(')');
+            if (query.Contained == ContainedSearch.Both)
+            {
+                builder._sql.Append(" + (SELECT COUNT(*) FROM resource r WHERE ");
+                builder.AppendFilter(inner, "r");
+                builder._sql.Append(')');
+            }
+
+            return (builder._sql.ToString(), builder._parameters);
+        }
+
         builder._sql.Append("SELECT COUNT(*) FROM resource r WHERE ");
         builder.AppendFilter(query, "r");
         return (builder._sql.ToString(), builder._parameters);
     }
 
+    /// <summary>
+    /// <c>_containedType=contained</c>: the rows are contained resources (negative sids, in sid order) and, with
+    /// <c>_contained=both</c>, stored ones too; each row carries its container's payload and "Type/id".
+    /// </summary>
+    private string ContainedPage(SearchQuery query, SearchCursor cursor, int limit)
+    {
+        var inner = query with { Contained = ContainedSearch.No, ReturnContained = false };
+        _sql.Append("SELECT q.sid, q.id, q.version, q.last_updated, v.method, v.payload, q.type, q.container FROM (")
+            .Append("SELECT c.sid, c.id, cr.version, c.last_updated, cr.rid, c.type, cr.type || '/' || cr.id AS container ")
+            .Append("FROM contained_resource c JOIN resource cr ON cr.sid = c.container_sid WHERE cr.deleted = 0 AND ");
+        AppendFilter(inner, "c");
+        if (query.Contained == ContainedSearch.Both)
+        {
+            _sql.Append(" UNION ALL SELECT r.sid, r.id, r.version, r.last_updated, r.rid, r.type, NULL FROM resource r WHERE ");
+            AppendFilter(inner, "r");
+        }
+
+        _sql.Append(") q JOIN resource_version v ON v.rid = q.rid");
+        if (cursor.Present)
+        {
+            _sql.Append(cursor.Backward ? " WHERE q.sid < " : " WHERE q.sid > ").Append(Add(cursor.Sid));
+        }
+
+        _sql.Append(cursor.Backward ? " ORDER BY q.sid DESC LIMIT " : " ORDER BY q.sid LIMIT ").Append(Add(limit));
+        return _sql.ToString();
+    }
+
     private string Page(SearchQuery query, SearchCursor cursor, int limit)
     {
+        if (query.ReturnContained)
+        {
+            return ContainedPage(query, cursor, limit);
+        }
+
         if (query.Sort.Count == 0)
         {
             _sql.Append("SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload, r.type FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE ");
             AppendFilter(query, "r");
-            if (cursor.Sid > 0)
+            if (cursor.Present)
             {
                 _sql.Append(cursor.Backward ? " AND r.sid < " : " AND r.sid > ").Append(Add(cursor.Sid));
             }
@@ -96,6 +147,12 @@ internal sealed class SqliteSearchSql
     /// </summary>
     private void AppendFilter(SearchQuery query, string alias)
     {
+        if (query.Contained != ContainedSearch.No)
+        {
+            AppendContainerFilter(query, alias);
+            return;
+        }
+
         _aliasTypes[alias] = query.ResourceType;
         var criteria = query.Criteria.OrderBy(Selectivity).ToList();
         // In a compartment search the compartment membership list drives (it is small: one patient's resources).
@@ -435,6 +492,19 @@ internal sealed class SqliteSearchSql
                     .Append(" WHERE +").Append(target).Append(".type = ").Append(type).Append(" AND ").Append(target).Append(".deleted = 0 AND ");
                 AppendCriterion(chain.Inner, target);
                 _sql.Append("))");
+                if (_chainIntoContained)
+                {
+                    // A local reference (#id) to a resource contained in the same container.
+                    var contained = $"tc{n}";
+                    var local = $"refc{n}";
+                    _aliasTypes[contained] = targetType;
+                    _sql.Append(" OR ").Append(alias).Append(".sid IN (SELECT ").Append(local).Append(".sid FROM contained_resource ").Append(contained)
+                        .Append(" JOIN idx_reference ").Append(local).Append(" ON ").Append(local).Append(".param_id = ").Append(Add(chain.Reference.Id))
+                        .Append(" AND ").Append(local).Append(".url = '#' || ").Append(contained).Append(".id AND ").Append(local).Append(".sid = ")
+                        .Append(contained).Append(".container_sid WHERE ").Append(contained).Append(".type = ").Append(type).Append(" AND ");
+                    AppendCriterion(chain.Inner, contained);
+                    _sql.Append(')');
+                }
             }
         }
 
@@ -474,6 +544,27 @@ internal sealed class SqliteSearchSql
             .Append(" WHERE +").Append(source).Append(".type = ").Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
         AppendCriterion(has.Inner, source);
         _sql.Append(")))");
+    }
+
+    /// <summary>
+    /// <c>_contained=true|both</c> returning containers: live resources (of any type) with a contained resource that
+    /// matches, and with <c>both</c> also the stored resources that match themselves.
+    /// </summary>
+    private void AppendContainerFilter(SearchQuery query, string alias)
+    {
+        var inner = query with { Contained = ContainedSearch.No, ReturnContained = false };
+        var contained = $"c{++_aliases}";
+        _sql.Append(alias).Append(".deleted = 0 AND (");
+        if (query.Contained == ContainedSearch.Both)
+        {
+            _sql.Append('(');
+            AppendFilter(inner, alias);
+            _sql.Append(") OR ");
+        }
+
+        _sql.Append(alias).Append(".sid IN (SELECT ").Append(contained).Append(".container_sid FROM contained_resource ").Append(contained).Append(" WHERE ");
+        AppendFilter(inner, contained);
+        _sql.Append("))");
     }
 
     private void AppendColumnCriterion(SearchCriterion criterion, string alias)
@@ -639,7 +730,9 @@ internal sealed class SqliteSearchSql
 
         if (r.Url is not null)
         {
-            parts.Add(Col("url") + " = " + Add(r.Url));
+            parts.Add(r.Version is null
+                ? Col("url") + " = " + Add(r.Url)
+                : "(" + Col("url") + " = " + Add(r.Url) + " AND " + Col("target_version") + " = " + Add(r.Version) + ")");
         }
 
         _sql.AppendJoin(" OR ", parts);
@@ -771,6 +864,9 @@ internal sealed class SqliteSearchSql
 /// </summary>
 internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Keys, bool Backward = false)
 {
+    /// <summary>False for the first page (no cursor given). Sids of contained resources are negative, so 0 is a real position.</summary>
+    public bool Present { get; private init; }
+
     public static SearchCursor Parse(string? text, int sortKeys)
     {
         if (text is null)
@@ -804,7 +900,7 @@ internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Ke
                 });
             }
 
-            return new SearchCursor(array[sortKeys].GetInt64(), sortKeys == 0 ? null : keys, backward);
+            return new SearchCursor(array[sortKeys].GetInt64(), sortKeys == 0 ? null : keys, backward) { Present = true };
         }
         catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
         {

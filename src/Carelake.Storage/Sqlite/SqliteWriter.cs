@@ -171,10 +171,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
             if (write.Json is not null)
             {
-                foreach (var value in write.Indexes)
-                {
-                    c.InsertIndex(sid, value);
-                }
+                c.InsertIndexes(sid, write.Indexes);
             }
         }
 
@@ -194,10 +191,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
 
             c.DeleteIndexes(sid);
-            foreach (var value in item.Indexes)
-            {
-                c.InsertIndex(sid, value);
-            }
+            c.InsertIndexes(sid, item.Indexes);
         }
 
         return CommitResult.Success;
@@ -222,6 +216,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
         private readonly List<SqliteCommand> _all = [];
         private readonly SqliteCommand[] _deleteIndexes;
+        private readonly SqliteCommand[] _deleteContainedIndexes;
+        private readonly SqliteCommand _deleteContained;
+        private readonly SqliteCommand _insertContained;
         private readonly SqliteCommand _insertString;
         private readonly SqliteCommand _insertToken;
         private readonly SqliteCommand _insertReference;
@@ -259,6 +256,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _deleteIndexes = IndexTables
                 .Select(table => Make($"DELETE FROM {table} WHERE sid = $1", 1))
                 .ToArray();
+            _deleteContainedIndexes = IndexTables
+                .Select(table => Make($"DELETE FROM {table} WHERE sid BETWEEN $1 AND $2", 2))
+                .ToArray();
+            _deleteContained = Make("DELETE FROM contained_resource WHERE container_sid = $1", 1);
+            _insertContained = Make("INSERT INTO contained_resource (sid, container_sid, type, id, last_updated) VALUES ($1, $2, $3, $4, (SELECT last_updated FROM resource WHERE sid = $2))", 4);
             _insertString = Make("INSERT INTO idx_string (sid, param_id, value_norm, value_exact) VALUES ($1, $2, $3, $4)", 4);
             _insertToken = Make("INSERT INTO idx_token (sid, param_id, system, code, text, type_system, type_code) VALUES ($1, $2, $3, $4, $5, $6, $7)", 7);
             _insertReference = Make("INSERT INTO idx_reference (sid, param_id, target_type, target_id, target_version, url, identifier_system, identifier_value) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", 8);
@@ -305,9 +307,44 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
 
             Set(_deleteText, sid).ExecuteNonQuery();
+            if (Set(_deleteContained, sid).ExecuteNonQuery() > 0)
+            {
+                // Only containers pay for this: their contained resources' rows are one sid range.
+                foreach (var command in _deleteContainedIndexes)
+                {
+                    Set(command, ContainedSid(sid, MaxContained), ContainedSid(sid, 0)).ExecuteNonQuery();
+                }
+            }
         }
 
-        public void InsertIndex(long sid, IndexValue value)
+        /// <summary>Contained resources beyond this many in one container are stored but not searchable.</summary>
+        private const int MaxContained = 1023;
+
+        /// <summary>The surrogate id of a container's contained resource at a position (0-based): negative, so it never names a stored resource.</summary>
+        private static long ContainedSid(long containerSid, int position) => -((containerSid * (MaxContained + 1)) + position + 1);
+
+        public void InsertIndexes(long sid, IReadOnlyList<IndexValue> values)
+        {
+            var position = 0;
+            foreach (var value in values)
+            {
+                if (value is not ContainedIndexValue contained)
+                {
+                    InsertIndex(sid, value);
+                }
+                else if (position < MaxContained)
+                {
+                    var containedSid = ContainedSid(sid, position++);
+                    Set(_insertContained, containedSid, sid, contained.Type, contained.Id).ExecuteNonQuery();
+                    foreach (var inner in contained.Values)
+                    {
+                        InsertIndex(containedSid, inner);
+                    }
+                }
+            }
+        }
+
+        private void InsertIndex(long sid, IndexValue value)
         {
             SqliteCommand command;
             switch (value)

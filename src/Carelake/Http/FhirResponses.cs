@@ -140,7 +140,7 @@ public static class FhirResponses
         foreach (var (entry, included) in bundle.Entries.Select(e => (e, false)).Concat(bundle.Included.Select(e => (e, true))))
         {
             writer.WriteStartObject();
-            writer.WriteString("fullUrl", $"{baseUrl}/{entry.Type}/{entry.Id}");
+            writer.WriteString("fullUrl", $"{baseUrl}/{entry.Path}");
             if (entry.Json is not null && bundle.Filter is { } filter)
             {
                 writer.WritePropertyName("resource");
