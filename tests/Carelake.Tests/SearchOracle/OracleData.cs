@@ -53,7 +53,7 @@ public sealed partial class OracleData
     /// Fills the placeholders of a query template from the loaded data (ids are assigned by the server, so queries name
     /// resources by something stable): {base}, {pat:Family} (the one Patient whose family name starts so),
     /// {id:Type:n} (the n-th id of Type in ordinal order), {lu:Type:f} (meta.lastUpdated, to the millisecond, of the
-    /// resource at fraction f of Type in lastUpdated order), {today} (the UTC day of the load).
+    /// resource at fraction f of Type in lastUpdated order), {today} (the UTC day of the load), {mr:Family} (that Patient's MR identifier value).
     /// </summary>
     public string Expand(string template) => Placeholder().Replace(template, m =>
     {
@@ -72,6 +72,10 @@ public sealed partial class OracleData
                 var sorted = OfType(parts[1]).Select(r => r.Meta!.LastUpdated!.Value).Order().ToList();
                 var at = sorted[(int)Math.Min(sorted.Count - 1, sorted.Count * double.Parse(parts[2], CultureInfo.InvariantCulture))];
                 return at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+            case "mr":
+                // The medical record number (identifier of type MR) of the one Patient whose family name starts so.
+                var holder = OfType("Patient").Cast<Patient>().Single(p => p.Name.Any(n => n.Family?.StartsWith(parts[1], StringComparison.Ordinal) == true));
+                return holder.Identifier.First(i => i.Type?.Coding.Any(c => c.Code == "MR") == true).Value!;
             case "today":
                 return All.Max(r => r.Meta!.LastUpdated!.Value).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
             default:

@@ -152,6 +152,11 @@ public sealed class OracleFixture : IAsyncLifetime
             yield return new ValueSet { Id = $"oracle-vs-{i}", Url = urls[i], Status = PublicationStatus.Active, Name = $"OracleValueSet{i}", Version = i % 2 == 0 ? "1.0.0" : "2.0.0" };
         }
 
+        foreach (var extra in TerminologyExtras(patients))
+        {
+            yield return extra;
+        }
+
         yield return new Condition
         {
             Id = "oracle-condition-text-1",
@@ -168,5 +173,156 @@ public sealed class OracleFixture : IAsyncLifetime
             ClinicalStatus = new CodeableConcept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
             RecordedDate = "2024-03",
         };
+    }
+
+    /// <summary>
+    /// Value sets over codes the data uses, a small code system with a hierarchy and conditions coded in it, a List,
+    /// canonical references with versions, logical (identifier-only) references, and resources with contained ones.
+    /// </summary>
+    private static IEnumerable<Resource> TerminologyExtras(List<string> patients)
+    {
+        yield return new ValueSet
+        {
+            Id = "oracle-vs-vitals",
+            Url = "http://example.org/fhir/ValueSet/oracle-vitals",
+            Status = PublicationStatus.Active,
+            Compose = new ValueSet.ComposeComponent
+            {
+                Include =
+                [
+                    new ValueSet.ConceptSetComponent
+                    {
+                        System = "http://loinc.org",
+                        Concept = [new ValueSet.ConceptReferenceComponent { Code = "8302-2" }, new ValueSet.ConceptReferenceComponent { Code = "29463-7" }, new ValueSet.ConceptReferenceComponent { Code = "8867-4" }],
+                    },
+                ],
+            },
+        };
+        yield return new ValueSet
+        {
+            Id = "oracle-vs-expanded",
+            Url = "http://example.org/fhir/ValueSet/oracle-expanded",
+            Status = PublicationStatus.Active,
+            Expansion = new ValueSet.ExpansionComponent
+            {
+                Timestamp = "2026-01-01",
+                Contains =
+                [
+                    new ValueSet.ContainsComponent
+                    {
+                        System = "http://snomed.info/sct",
+                        Code = "404684003",
+                        Abstract = true,
+                        Contains =
+                        [
+                            new ValueSet.ContainsComponent { System = "http://snomed.info/sct", Code = "444814009" },
+                            new ValueSet.ContainsComponent { System = "http://snomed.info/sct", Code = "38341003" },
+                        ],
+                    },
+                    new ValueSet.ContainsComponent { System = "http://snomed.info/sct", Code = "72892002" },
+                ],
+            },
+        };
+        yield return new ValueSet
+        {
+            Id = "oracle-vs-all-cvx",
+            Url = "http://example.org/fhir/ValueSet/oracle-all-cvx",
+            Status = PublicationStatus.Active,
+            Compose = new ValueSet.ComposeComponent { Include = [new ValueSet.ConceptSetComponent { System = "http://hl7.org/fhir/sid/cvx" }] },
+        };
+
+        // disorder > (heart > (mi, angina), lung); pain > angina (a second parent, by property).
+        var angina = new CodeSystem.ConceptDefinitionComponent { Code = "angina", Display = "Angina" };
+        angina.Property.Add(new CodeSystem.ConceptPropertyComponent { Code = "parent", Value = new Code("pain") });
+        yield return new CodeSystem
+        {
+            Id = "oracle-cs",
+            Url = "http://example.org/fhir/CodeSystem/oracle-findings",
+            Status = PublicationStatus.Active,
+            Content = CodeSystemContentMode.Complete,
+            Concept =
+            [
+                new CodeSystem.ConceptDefinitionComponent
+                {
+                    Code = "disorder",
+                    Concept =
+                    [
+                        new CodeSystem.ConceptDefinitionComponent { Code = "heart", Concept = [new CodeSystem.ConceptDefinitionComponent { Code = "mi" }, angina] },
+                        new CodeSystem.ConceptDefinitionComponent { Code = "lung" },
+                    ],
+                },
+                new CodeSystem.ConceptDefinitionComponent { Code = "pain" },
+            ],
+        };
+        string[] findings = ["disorder", "heart", "mi", "angina", "lung", "pain", "mi", "angina"];
+        for (var i = 0; i < findings.Length; i++)
+        {
+            yield return new Condition
+            {
+                Id = $"oracle-finding-{i}",
+                Subject = new ResourceReference("Patient/" + patients[i % patients.Count]),
+                Code = new CodeableConcept("http://example.org/fhir/CodeSystem/oracle-findings", findings[i]),
+                Note = [new Annotation { Text = $"Oracle finding {findings[i]} noted by the night shift" }],
+            };
+        }
+
+        yield return new List
+        {
+            Id = "oracle-list",
+            Status = List.ListStatus.Current,
+            Mode = ListMode.Working,
+            Entry =
+            [
+                new List.EntryComponent { Item = new ResourceReference("Patient/" + patients[0]) },
+                new List.EntryComponent { Item = new ResourceReference("Patient/" + patients[2]) },
+                new List.EntryComponent { Item = new ResourceReference("Condition/oracle-finding-3") },
+                new List.EntryComponent { Item = new ResourceReference("Condition/oracle-condition-text-1") },
+            ],
+        };
+
+        string[] questionnaires = ["http://example.org/fhir/Questionnaire/phq9|1.0", "http://example.org/fhir/Questionnaire/phq9|2.0", "http://example.org/fhir/Questionnaire/phq9", "http://example.org/fhir/Questionnaire/gad7|1.0"];
+        for (var i = 0; i < questionnaires.Length; i++)
+        {
+            yield return new QuestionnaireResponse
+            {
+                Id = $"oracle-qr-{i}",
+                Status = QuestionnaireResponse.QuestionnaireResponseStatus.Completed,
+                Questionnaire = questionnaires[i],
+                Subject = new ResourceReference("Patient/" + patients[i % patients.Count]),
+            };
+        }
+
+        for (var i = 0; i < 3; i++)
+        {
+            yield return new Observation
+            {
+                Id = $"oracle-logical-{i}",
+                Status = ObservationStatus.Final,
+                Code = new CodeableConcept("http://loinc.org", "72166-2"),
+                Subject = new ResourceReference("Patient/" + patients[i]),
+                Performer = [new ResourceReference { Identifier = new Identifier("http://hl7.org/fhir/sid/us-npi", $"99990000{i % 2}"), Display = "Logical performer" }],
+            };
+        }
+
+        string[] families = ["Containedsmith", "Containedjones", "Containedsmith"];
+        for (var i = 0; i < families.Length; i++)
+        {
+            yield return new Observation
+            {
+                Id = $"oracle-container-{i}",
+                Status = ObservationStatus.Final,
+                Code = new CodeableConcept("http://loinc.org", "72166-2"),
+                Contained =
+                [
+                    new Patient { Id = $"oracle-cp-{i}", Name = [new HumanName { Family = families[i], Given = ["Ann"] }], Gender = i == 1 ? AdministrativeGender.Male : AdministrativeGender.Female },
+                    new Practitioner { Id = $"oracle-cd-{i}", Name = [new HumanName { Family = "Containeddoc" }] },
+                ],
+                Subject = new ResourceReference($"#oracle-cp-{i}"),
+                Performer = [new ResourceReference($"#oracle-cd-{i}")],
+            };
+        }
+
+        // A stored patient with the same family name: found without _contained, and with _contained=both.
+        yield return new Patient { Id = "oracle-stored-containedsmith", Name = [new HumanName { Family = "Containedsmith" }], Gender = AdministrativeGender.Female };
     }
 }

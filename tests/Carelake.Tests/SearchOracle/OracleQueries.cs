@@ -388,6 +388,49 @@ public static class OracleQueries
         "Patient?_profile:missing=false",
     ];
 
+    /// <summary>Terminology and identifier modifiers, full text, lists, canonical versions and contained resources.</summary>
+    public static readonly string[] Terminology =
+    [
+        "Observation?code:in=http://example.org/fhir/ValueSet/oracle-vitals",
+        "Observation?code:in=ValueSet/oracle-vs-vitals&subject={pat:Rice}",
+        "Observation?code:not-in=http://example.org/fhir/ValueSet/oracle-vitals&category=vital-signs",
+        "Condition?code:in=http://example.org/fhir/ValueSet/oracle-expanded",
+        "Condition?code:not-in=http://example.org/fhir/ValueSet/oracle-expanded&clinical-status=active",
+        "Immunization?vaccine-code:in=http://example.org/fhir/ValueSet/oracle-all-cvx",
+        "Condition?code:below=http://example.org/fhir/CodeSystem/oracle-findings|heart",
+        "Condition?code:below=http://example.org/fhir/CodeSystem/oracle-findings|disorder",
+        "Condition?code:below=http://example.org/fhir/CodeSystem/oracle-findings|pain",
+        "Condition?code:above=http://example.org/fhir/CodeSystem/oracle-findings|angina",
+        "Condition?code:above=http://example.org/fhir/CodeSystem/oracle-findings|lung",
+        "Condition?code:below=http://example.org/fhir/CodeSystem/oracle-findings|mi,http://example.org/fhir/CodeSystem/oracle-findings|lung",
+        "Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|{mr:Rice}",
+        "Patient?identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|SS|{mr:Rice}",
+        "Observation?performer:identifier=http://hl7.org/fhir/sid/us-npi|999900001",
+        "Observation?performer:identifier=999900000",
+        "Condition?_content=night shift",
+        "Condition?_content=oracle,tired",
+        "Condition?_content=Angina&code=http://example.org/fhir/CodeSystem/oracle-findings|",
+        "CarePlan?_text=antenatal",
+        "CarePlan?_text=drug overdose,ANTENATAL care",
+        "Patient?_text=synthea&gender=female",
+        "Patient?_list=oracle-list",
+        "Condition?_list=oracle-list",
+        "Condition?_list=oracle-list&code=http://example.org/fhir/CodeSystem/oracle-findings|",
+        "QuestionnaireResponse?questionnaire=http://example.org/fhir/Questionnaire/phq9",
+        "QuestionnaireResponse?questionnaire=http://example.org/fhir/Questionnaire/phq9|2.0",
+        "QuestionnaireResponse?questionnaire=http://example.org/fhir/Questionnaire/gad7|2.0",
+        "Patient?family=Containedsmith",
+        "Patient?family=Containedsmith&_contained=true",
+        "Patient?family=Containedsmith&_contained=true&_containedType=contained",
+        "Patient?family=Containedsmith&_contained=both",
+        "Patient?family=Contained&gender=male&_contained=both&_containedType=contained",
+        "Practitioner?family=Containeddoc&_contained=true",
+        "Observation?subject:Patient.family=Containedsmith",
+        "Observation?subject.gender=male&code=72166-2",
+        "Observation?performer:Practitioner.family=Containeddoc",
+        "Patient?_has:Observation:patient:code=http://loinc.org|8302-2&_has:Observation:patient:_has:DiagnosticReport:result:code=57698-3",
+    ];
+
     public static TheoryData<string> Data(string[] queries)
     {
         var data = new TheoryData<string>();

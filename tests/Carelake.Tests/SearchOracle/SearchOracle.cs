@@ -107,6 +107,8 @@ public sealed partial class SearchOracle(OracleData data)
         var total = false;
         IReadOnlyList<string>? elements = null;
         int? count = null;
+        var contained = "false";
+        var containedType = "container";
         foreach (var (key, value) in parameters)
         {
             switch (key)
@@ -131,16 +133,35 @@ public sealed partial class SearchOracle(OracleData data)
                     break;
                 case "_format" or "_pretty":
                     break;
+                case "_contained":
+                    contained = value;
+                    break;
+                case "_containedType":
+                    containedType = value;
+                    break;
                 default:
                     criteria.Add((key, value));
                     break;
             }
         }
 
-        var matches = data.OfType(type)
+        // _contained (R4 3.1.1.5.9): the criteria are tested on stored resources, contained ones, or both; matches
+        // inside a container are returned as the container unless _containedType=contained.
+        IEnumerable<Resource> candidates = contained switch
+        {
+            "true" => ContainedOfType(type),
+            "both" => data.OfType(type).Concat(ContainedOfType(type)),
+            _ => data.OfType(type),
+        };
+        var matches = candidates
             .Where(r => compartmentId is null || InPatientCompartment(r, compartmentId))
             .Where(r => criteria.All(c => Matches(r, c.Key, c.Value)))
             .ToList();
+        if (contained != "false" && containedType == "container")
+        {
+            matches = matches.Select(r => IsContained(r) ? ContainerOf(r) : r).Distinct().ToList();
+        }
+
         if (sort.Count > 0)
         {
             var comparer = SortComparer(sort, tieBreakOnId: true);
@@ -173,7 +194,7 @@ public sealed partial class SearchOracle(OracleData data)
             var rest = key[(dot + 1)..];
             var next = rest.StartsWith("_has:", StringComparison.Ordinal) ? null : SplitModifier(rest.Split('.')[0]).Code;
             return References(resource, link)
-                .Select(data.Resolve)
+                .Select(r => r.StartsWith('#') ? ContainedById(resource, r[1..]) : data.Resolve(r))
                 .OfType<Resource>()
                 .Where(t => linkModifier is null || t.TypeName == linkModifier)
                 .Where(t => next is null || TryParam(t.TypeName, next) is not null)
@@ -181,6 +202,16 @@ public sealed partial class SearchOracle(OracleData data)
         }
 
         var (code, modifier) = SplitModifier(key);
+        if (code is "_text" or "_content")
+        {
+            return SplitUnescaped(value, ',').Any(v => FullTextMatches(resource, code == "_text", Unescape(v)));
+        }
+
+        if (code == "_list")
+        {
+            return SplitUnescaped(value, ',').Any(v => InList(resource, v));
+        }
+
         var param = Param(resource.TypeName, code);
         if (modifier == "missing")
         {
@@ -192,6 +223,21 @@ public sealed partial class SearchOracle(OracleData data)
         if (param.Type == SearchParamType.Token && modifier == "not")
         {
             return !alternatives.Any(v => MatchesValue(resource, param, null, v));
+        }
+
+        if (param.Type == SearchParamType.Token && modifier == "not-in")
+        {
+            return !alternatives.Any(v => MatchesValue(resource, param, "in", v));
+        }
+
+        if (modifier == "identifier")
+        {
+            return alternatives.Any(v => ReferenceIdentifiers(resource, param).Any(i => TokenMatches(i, v)));
+        }
+
+        if (modifier == "of-type")
+        {
+            return alternatives.Any(v => IdentifiersOfType(resource, param, v));
         }
 
         return alternatives.Any(v => MatchesValue(resource, param, modifier, v));
@@ -233,6 +279,9 @@ public sealed partial class SearchOracle(OracleData data)
                 {
                     "text" => token.NonEmptyTexts.Any(t => OracleText.Fold(t).StartsWith(OracleText.Fold(Unescape(search)), StringComparison.Ordinal)),
                     null => TokenMatches(token, search),
+                    "in" => InValueSet(token, Unescape(search)),
+                    "below" => Subsumption(token, search, below: true),
+                    "above" => Subsumption(token, search, below: false),
                     _ => throw new InvalidOperationException($"Modifier :{modifier} on a token."),
                 };
             case SearchParamType.Reference:
@@ -276,7 +325,10 @@ public sealed partial class SearchOracle(OracleData data)
         var target = OracleReference.Parse(reference, data.BaseUrl);
         if (search.Contains("://", StringComparison.Ordinal) && !search.StartsWith(data.BaseUrl + "/", StringComparison.Ordinal))
         {
-            return string.Equals(reference, search, StringComparison.Ordinal);
+            // R4 2.1.0.5 / 3.1.1.4.7: a canonical url|version; without a version every version of the url matches.
+            return search.Contains('|', StringComparison.Ordinal)
+                ? string.Equals(reference, search, StringComparison.Ordinal)
+                : string.Equals(reference.Split('|')[0], search, StringComparison.Ordinal);
         }
 
         if (search.StartsWith(data.BaseUrl + "/", StringComparison.Ordinal))
@@ -583,7 +635,9 @@ public sealed partial class SearchOracle(OracleData data)
         param.Code == "_lastUpdated" ? [LastUpdated(resource)] : Extract(param.Type, Nodes(resource, param));
 
     private IReadOnlyList<PocoNode> Nodes(Resource resource, OracleParam param) =>
-        _nodes.GetOrAdd(OracleData.Key(resource) + "|" + param.Code, _ => Evaluate(param.Expression, [data.NodeOf(resource)]));
+        IsContained(resource)
+            ? Evaluate(param.Expression, [resource.ToPocoNode(ModelInfo.ModelInspector)])
+            : _nodes.GetOrAdd(OracleData.Key(resource) + "|" + param.Code, _ => Evaluate(param.Expression, [data.NodeOf(resource)]));
 
     private List<string> References(Resource resource, OracleParam param) => Values(resource, param).Cast<string>().ToList();
 

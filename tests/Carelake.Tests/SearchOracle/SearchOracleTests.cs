@@ -29,6 +29,8 @@ public sealed class SearchOracleTests(OracleFixture fixture, ITestOutputHelper o
 
     public static TheoryData<string> MetaQueries => OracleQueries.Data(OracleQueries.Meta);
 
+    public static TheoryData<string> TerminologyQueries => OracleQueries.Data(OracleQueries.Terminology);
+
     [Theory]
     [MemberData(nameof(BasicQueries))]
     public Task Basic(string query) => OracleRunner.CheckAsync(fixture, query, output);
@@ -69,11 +71,15 @@ public sealed class SearchOracleTests(OracleFixture fixture, ITestOutputHelper o
     [MemberData(nameof(MetaQueries))]
     public Task Meta(string query) => OracleRunner.CheckAsync(fixture, query, output);
 
+    [Theory]
+    [MemberData(nameof(TerminologyQueries))]
+    public Task Terminology(string query) => OracleRunner.CheckAsync(fixture, query, output);
+
     /// <summary>The suite's own guard rails: enough queries, none twice, and most of them matching something.</summary>
     [Fact]
     public void The_query_lists_are_large_and_distinct()
     {
-        string[][] groups = [OracleQueries.Basic, OracleQueries.Chains, OracleQueries.Has, OracleQueries.Includes, OracleQueries.Sort, OracleQueries.Summary, OracleQueries.Composite, OracleQueries.QuantityUnits, OracleQueries.Compartment, OracleQueries.Meta];
+        string[][] groups = [OracleQueries.Basic, OracleQueries.Chains, OracleQueries.Has, OracleQueries.Includes, OracleQueries.Sort, OracleQueries.Summary, OracleQueries.Composite, OracleQueries.QuantityUnits, OracleQueries.Compartment, OracleQueries.Meta, OracleQueries.Terminology];
         var all = groups.SelectMany(g => g).ToList();
         Assert.True(OracleQueries.Basic.Length >= 120, $"Basic has {OracleQueries.Basic.Length} queries.");
         Assert.True(all.Count >= 200, $"{all.Count} queries in all.");
