@@ -208,10 +208,12 @@ internal sealed class SqliteSearchSql
             return NeverDrives;
         }
 
-        if (criterion.Chain is not null)
+        if (criterion.Chain is { } chains)
         {
             // A chain usually names a few targets (a family name, an identifier): their referrers are a short list.
-            return 2;
+            // Each further level fans out (one practitioner has hundreds of patients, each with hundreds of
+            // observations), so a deeper chain is better probed per row than listed.
+            return chains.Any(c => c.Inner.Chain is not null) ? 5 : 2;
         }
 
         if (criterion.Has is not null)
@@ -300,14 +302,16 @@ internal sealed class SqliteSearchSql
             'I' => desc ? long.MinValue.ToString(CultureInfo.InvariantCulture) : long.MaxValue.ToString(CultureInfo.InvariantCulture),
             _ => desc ? "-1e308" : "1e308",
         };
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {table} WHERE sid = {alias}.sid AND param_id = {parameter}), {sentinel})";
+        // INDEXED BY: otherwise SQLite answers MIN/MAX by walking the (param_id, value) index of the whole type in
+        // value order until it meets this sid — a scan of every resource's values for each row sorted.
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {table} INDEXED BY ix_{table}_sid WHERE sid = {alias}.sid AND param_id = {parameter}), {sentinel})";
     }
 
     private void AppendCriterion(SearchCriterion criterion, string alias, bool driver = true)
     {
         if (criterion.Chain is { } chains)
         {
-            AppendChain(chains, alias);
+            AppendChain(chains, alias, driver);
             return;
         }
 
@@ -466,7 +470,7 @@ internal sealed class SqliteSearchSql
     /// subject:Patient.name=x — the reference must point at a live target that matches the inner criterion. The
     /// targets are found first (a small set), then the references to them through the (param, target_id) index.
     /// </summary>
-    private void AppendChain(IReadOnlyList<ChainedCriterion> chains, string alias)
+    private void AppendChain(IReadOnlyList<ChainedCriterion> chains, string alias, bool driver)
     {
         _sql.Append('(');
         var first = true;
@@ -485,8 +489,11 @@ internal sealed class SqliteSearchSql
                 var target = $"t{n}";
                 var reference = $"ref{n}";
                 var type = Add(targetType);
-                _sql.Append(alias).Append(".sid IN (SELECT ").Append(reference).Append(".sid FROM idx_reference ").Append(reference)
-                    .Append(" WHERE ").Append(reference).Append(".param_id = ").Append(Add(chain.Reference.Id))
+                // As the driver: the referrers of the matching targets. As a filter: a probe of this row's references
+                // against the matching targets (listed once per statement).
+                _sql.Append(driver ? $"{alias}.sid IN (SELECT {reference}.sid" : "EXISTS (SELECT 1")
+                    .Append(" FROM idx_reference ").Append(reference).Append(driver ? string.Empty : " INDEXED BY ix_idx_reference_sid")
+                    .Append(" WHERE ").Append(driver ? string.Empty : $"{reference}.sid = {alias}.sid AND ").Append(reference).Append(".param_id = ").Append(Add(chain.Reference.Id))
                     .Append(" AND ").Append(reference).Append(".target_type = ").Append(type)
                     .Append(" AND ").Append(reference).Append(".target_id IN (SELECT ").Append(target).Append(".id FROM resource ").Append(target)
                     .Append(" WHERE +").Append(target).Append(".type = ").Append(type).Append(" AND ").Append(target).Append(".deleted = 0 AND ");

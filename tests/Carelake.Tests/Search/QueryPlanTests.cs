@@ -45,6 +45,33 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
         Assert.Matches(@"SEARCH r USING (INTEGER PRIMARY KEY|INDEX ix_resource_type \(type=\?\))", plan);
     }
 
+    public static TheoryData<string, string> SortedAndChainedQueries => new()
+    {
+        { "Observation", "patient=123&code=http://loinc.org|8867-4&date=ge2024-01-01&_sort=-date" },
+        { "Patient", "family=smi&_sort=birthdate,-family" },
+        { "Encounter", "patient=1&_sort=-date,status" },
+        { "Observation", "subject:Patient.general-practitioner:Practitioner.family=Taylor&code=http://loinc.org|2339-0" },
+        { "Observation", "subject:Patient.family=smith&code=http://loinc.org|8867-4" },
+    };
+
+    /// <summary>
+    /// Sort keys and chain probes look up one resource's rows through the (sid, param_id) index. A search constrained
+    /// by param_id alone would walk every value of the parameter for each row (SQLite's MIN/MAX shortcut picks the
+    /// value index unless told otherwise).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(SortedAndChainedQueries))]
+    public void Sort_keys_and_chain_probes_never_walk_a_whole_parameter(string type, string query)
+    {
+        var parsed = new SearchQueryParser(server.Services.Registry).Parse(type, QueryString.Parse(query), strict: true);
+        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var plan = ExplainQueryPlan(sql, parameters);
+
+        Assert.DoesNotMatch(@"INDEX ix_idx_\w+ \(param_id=\?\)", plan);
+        Assert.DoesNotContain("SCAN r", plan, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"SCAN idx_\w+\b(?! USING)", plan);
+    }
+
     private string ExplainQueryPlan(string sql, IReadOnlyList<SqliteParameter> parameters)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
