@@ -58,7 +58,7 @@ internal static class SqliteIncludes
 
         using var command = connection.CreateCommand();
         var sql = new StringBuilder(
-            "SELECT t.sid, t.type, t.id, t.version, t.last_updated, v.method, v.payload FROM idx_reference ref " +
+            "SELECT t.sid, t.type, t.id, t.version, t.last_updated, v.method, v.payload FROM idx_reference ref INDEXED BY ix_idx_reference_sid " +
             "JOIN resource t ON t.type = ref.target_type AND t.id = ref.target_id JOIN resource_version v ON v.rid = t.rid " +
             "WHERE t.deleted = 0 AND ref.sid IN (");
         AppendList(command, sql, eligible.Select(e => (object)e.Sid), "s");
@@ -92,20 +92,31 @@ internal static class SqliteIncludes
         using var command = connection.CreateCommand();
         var sql = new StringBuilder(
             "SELECT s.sid, s.type, s.id, s.version, s.last_updated, v.method, v.payload FROM idx_reference ref " +
-            "JOIN resource s ON s.sid = ref.sid JOIN resource_version v ON v.rid = s.rid WHERE s.deleted = 0 AND (ref.target_type, ref.target_id) IN (VALUES ");
+            "JOIN resource s ON s.sid = ref.sid JOIN resource_version v ON v.rid = s.rid WHERE s.deleted = 0 AND ");
+        // The (param_id, target_id, target_type, sid) index is reached by seeks on param and id; the row-value test
+        // then pairs each id with its type. For '*' every reference parameter (of the source type) is a seek.
+        if (spec.Parameter is not null)
+        {
+            sql.Append("ref.param_id = $param");
+            command.Parameters.AddWithValue("$param", spec.Parameter.Id);
+        }
+        else
+        {
+            sql.Append("ref.param_id IN (SELECT param_id FROM search_param WHERE kind = 'reference'")
+                .Append(spec.SourceType != "*" ? " AND resource_type IN ($source, 'Resource'))" : ")");
+        }
+
+        sql.Append(" AND ref.target_id IN (");
+        AppendList(command, sql, eligible.Select(e => (object)e.Id).Distinct(), "ti");
+        sql.Append(") AND (ref.target_type, ref.target_id) IN (VALUES ");
         for (var i = 0; i < eligible.Count; i++)
         {
-            sql.Append(i == 0 ? "(" : ", (").Append("$tt").Append(i).Append(", $ti").Append(i).Append(')');
+            sql.Append(i == 0 ? "(" : ", (").Append("$tt").Append(i).Append(", $tp").Append(i).Append(')');
             command.Parameters.AddWithValue("$tt" + i, eligible[i].Type);
-            command.Parameters.AddWithValue("$ti" + i, eligible[i].Id);
+            command.Parameters.AddWithValue("$tp" + i, eligible[i].Id);
         }
 
         sql.Append(')');
-        if (spec.Parameter is not null)
-        {
-            sql.Append(" AND ref.param_id = $param");
-            command.Parameters.AddWithValue("$param", spec.Parameter.Id);
-        }
 
         if (spec.SourceType != "*")
         {

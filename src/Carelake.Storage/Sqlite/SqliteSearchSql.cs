@@ -30,6 +30,9 @@ internal sealed class SqliteSearchSql
     /// <summary>Chains also follow local references (<c>#id</c>) into contained resources; off when none are stored, to keep chains cheap.</summary>
     private bool _chainIntoContained;
 
+    /// <summary>The criterion a streamed page reads in index order (left out of the WHERE clause of alias r).</summary>
+    private SearchCriterion? _streamed;
+
     public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(SearchQuery query, SearchCursor cursor, int limit, bool chainIntoContained = false)
     {
         var builder = new SqliteSearchSql { _chainIntoContained = chainIntoContained };
@@ -94,6 +97,11 @@ internal sealed class SqliteSearchSql
             return ContainedPage(query, cursor, limit);
         }
 
+        if (query.Sort.Count == 0 && StreamingDriver(query) is { } streamed)
+        {
+            return StreamedPage(query, streamed, cursor, limit);
+        }
+
         if (query.Sort.Count == 0)
         {
             _sql.Append("SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload, r.type FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE ");
@@ -140,6 +148,62 @@ internal sealed class SqliteSearchSql
     }
 
     /// <summary>
+    /// A driver whose index rows, for one value, are stored in sid order: a token with system and code, or a
+    /// reference to Type/id (every column before sid in the index is fixed by equality). Such a driver is read as a
+    /// join in index order and stops after one page, instead of listing every match first (a common LOINC code has
+    /// tens of thousands of observations at 1M resources).
+    /// </summary>
+    private static SearchCriterion? StreamingDriver(SearchQuery query)
+    {
+        if (query.Contained != ContainedSearch.No || query.Compartment is not null || query.ResourceType == "Resource" || query.Criteria.Count == 0)
+        {
+            return null;
+        }
+
+        var driver = query.Criteria.OrderBy(Selectivity).First();
+        if (driver is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values.Count: 1, Parameter: { } parameter } || driver.Code == "_list")
+        {
+            return null;
+        }
+
+        return (parameter.Type, driver.Values[0]) switch
+        {
+            (SearchParamType.Token, TokenSearchValue { System.Length: > 0, Code: not null }) => driver,
+            (SearchParamType.Reference, ReferenceSearchValue { Type: not null, Id: not null, Url: null }) => driver,
+            _ => null,
+        };
+    }
+
+    private string StreamedPage(SearchQuery query, SearchCriterion driver, SearchCursor cursor, int limit)
+    {
+        _streamed = driver;
+        var parameter = Add(driver.Parameter!.Id);
+        _sql.Append("SELECT r.sid, r.id, r.version, r.last_updated, v.method, v.payload, r.type FROM ");
+        switch (driver.Values[0])
+        {
+            case TokenSearchValue token:
+                _sql.Append("idx_token d JOIN resource r ON r.sid = d.sid JOIN resource_version v ON v.rid = r.rid WHERE d.param_id = ").Append(parameter)
+                    .Append(" AND d.code = ").Append(Add(token.Code!)).Append(" AND d.system = ").Append(Add(token.System!));
+                break;
+            case ReferenceSearchValue reference:
+                _sql.Append("idx_reference d JOIN resource r ON r.sid = d.sid JOIN resource_version v ON v.rid = r.rid WHERE d.param_id = ").Append(parameter)
+                    .Append(" AND d.target_id = ").Append(Add(reference.Id!)).Append(" AND d.target_type = ").Append(Add(reference.Type!));
+                break;
+        }
+
+        _sql.Append(" AND ");
+        AppendFilter(query, "r");
+        if (cursor.Present)
+        {
+            _sql.Append(cursor.Backward ? " AND d.sid < " : " AND d.sid > ").Append(Add(cursor.Sid));
+        }
+
+        // GROUP BY: a resource with the same code twice has two index rows; in index order the grouping streams.
+        _sql.Append(cursor.Backward ? " GROUP BY d.sid ORDER BY d.sid DESC LIMIT " : " GROUP BY d.sid ORDER BY d.sid LIMIT ").Append(Add(limit));
+        return _sql.ToString();
+    }
+
+    /// <summary>
     /// The WHERE clause. Query-plan shape (checked by tests with EXPLAIN QUERY PLAN): the most selective criterion is
     /// the driver, <c>sid IN (…)</c>, which SQLite walks as a sorted list of rowids (no scan of the type, no sort);
     /// every other criterion is a correlated EXISTS probe through the index table's sid index, so it never
@@ -159,6 +223,12 @@ internal sealed class SqliteSearchSql
         var driver = query.Compartment is null && criteria.Count > 0 && Selectivity(criteria[0]) < NeverDrives ? criteria[0] : null;
         // A unary plus keeps SQLite from picking the low-selectivity type index when a criterion can drive.
         var driverIsIndexTable = (driver is not null && driver.Code != "_id") || query.Compartment is not null;
+        if (_streamed is not null && alias == "r")
+        {
+            // The page query reads the driver's index rows itself (StreamedPage); the rest are probes.
+            criteria.Remove(_streamed);
+            driver = null;
+        }
         if (query.ResourceType != "Resource")
         {
             _sql.Append(driverIsIndexTable ? "+" : string.Empty).Append(alias).Append(".type = ").Append(Add(query.ResourceType)).Append(" AND ");

@@ -72,6 +72,30 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
         Assert.DoesNotMatch(@"SCAN idx_\w+\b(?! USING)", plan);
     }
 
+    public static TheoryData<string, string, string> StreamedQueries => new()
+    {
+        { "Observation", "code=http://loinc.org|2339-0&value-quantity=gt100", "ix_idx_token_code (param_id=? AND code=? AND system=?)" },
+        { "Condition", "code=http://snomed.info/sct|10509002&_include=Condition:subject", "ix_idx_token_code (param_id=? AND code=? AND system=?)" },
+        { "Observation", "subject=Patient/123&date=ge2020", "ix_idx_reference_target (param_id=? AND target_id=? AND target_type=?)" },
+    };
+
+    /// <summary>
+    /// A driver stored in sid order (token system|code, reference Type/id) is read as a join in index order: the page
+    /// ends after _count matches instead of after listing every match (no LIST SUBQUERY, no temporary b-tree).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(StreamedQueries))]
+    public void Drivers_stored_in_sid_order_stream_one_page(string type, string query, string driverIndex)
+    {
+        var parsed = new SearchQueryParser(server.Services.Registry).Parse(type, QueryString.Parse(query), strict: true);
+        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var plan = ExplainQueryPlan(sql, parameters);
+
+        Assert.StartsWith("SEARCH d USING COVERING INDEX " + driverIndex, plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("LIST SUBQUERY", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+    }
+
     private string ExplainQueryPlan(string sql, IReadOnlyList<SqliteParameter> parameters)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
