@@ -98,7 +98,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             if (!query.CountOnly)
             {
                 var cursor = SearchCursor.Parse(query.Cursor, query.Sort.Count);
-                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1, ChainIntoContained(connection, query));
+                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1, ChainIntoContained(connection, query), WideChains(connection, query));
                 var more = false;
                 using (var command = connection.CreateCommand())
                 {
@@ -174,6 +174,36 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
                 : [];
             return new SearchPage(resources, next, total, included) { PreviousCursor = previous };
         });
+
+    /// <summary>Targets a chain may have and still drive a search (its referrers are listed before the page is read).</summary>
+    private const int NarrowChainTargets = 100;
+
+    /// <summary>
+    /// Chains with more than <see cref="NarrowChainTargets"/> targets, when another criterion could drive instead.
+    /// One bounded count per chain decides between listing the chain's referrers and probing each candidate row.
+    /// </summary>
+    private static HashSet<SearchCriterion>? WideChains(SqliteConnection connection, SearchQuery query)
+    {
+        if (query.Criteria.Count < 2 || !query.Criteria.Any(c => c.Chain is not null) || query.Criteria.All(c => c.Chain is not null))
+        {
+            return null;
+        }
+
+        var wide = new HashSet<SearchCriterion>(ReferenceEqualityComparer.Instance);
+        foreach (var criterion in query.Criteria.Where(c => c.Chain is not null))
+        {
+            var (sql, parameters) = SqliteSearchSql.BuildChainTargetProbe(criterion, NarrowChainTargets + 1);
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddRange(parameters);
+            if ((long)command.ExecuteScalar()! > NarrowChainTargets)
+            {
+                wide.Add(criterion);
+            }
+        }
+
+        return wide;
+    }
 
     /// <summary>Whether chains must also look into contained resources: only when the query chains and any are stored.</summary>
     private static bool ChainIntoContained(SqliteConnection connection, SearchQuery query)

@@ -96,6 +96,27 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A chain with many targets (here marked wide, as the store does after counting them) is probed per row while
+    /// the code streams; a narrow one drives. Both plans stay on indexes.
+    /// </summary>
+    [Fact]
+    public void A_wide_chain_is_probed_and_a_narrow_one_drives()
+    {
+        var parsed = new SearchQueryParser(server.Services.Registry).Parse("Observation", QueryString.Parse("subject:Patient.general-practitioner:Practitioner.family=Taylor&code=http://loinc.org|2339-0"), strict: true);
+        var chain = parsed.Query.Criteria.Single(c => c.Chain is not null);
+
+        var (wideSql, wideParameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21, wideChains: new HashSet<SearchCriterion>([chain], ReferenceEqualityComparer.Instance));
+        var wide = ExplainQueryPlan(wideSql, wideParameters);
+        Assert.StartsWith("SEARCH d USING COVERING INDEX ix_idx_token_code", wide, StringComparison.Ordinal);
+        Assert.Contains("SEARCH ref1 EXISTS USING INDEX ix_idx_reference_sid (sid=? AND param_id=?)", wide, StringComparison.Ordinal);
+
+        var (narrowSql, narrowParameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var narrow = ExplainQueryPlan(narrowSql, narrowParameters);
+        Assert.Contains("SEARCH ref1 USING COVERING INDEX ix_idx_reference_target", narrow, StringComparison.Ordinal);
+        Assert.Contains("SEARCH idx_token EXISTS USING INDEX ix_idx_token_sid", narrow, StringComparison.Ordinal);
+    }
+
     private string ExplainQueryPlan(string sql, IReadOnlyList<SqliteParameter> parameters)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
