@@ -98,7 +98,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             if (!query.CountOnly)
             {
                 var cursor = SearchCursor.Parse(query.Cursor, query.Sort.Count);
-                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1, ChainIntoContained(connection, query), WideChains(connection, query));
+                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1, ChainIntoContained(connection, query), WideChains(connection, query), SingleSystems(connection, query));
                 var more = false;
                 using (var command = connection.CreateCommand())
                 {
@@ -203,6 +203,53 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         }
 
         return wide;
+    }
+
+    /// <summary>
+    /// For tokens searched by code alone (<c>gender=female</c>, <c>class=IMP</c>): the one system the code is stored
+    /// under, when there is just one, so the search can read that code's index rows in sid order (streamed).
+    /// </summary>
+    private static Dictionary<SearchCriterion, string?>? SingleSystems(SqliteConnection connection, SearchQuery query)
+    {
+        Dictionary<SearchCriterion, string?>? found = null;
+        foreach (var criterion in query.Criteria)
+        {
+            if (criterion is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values: [TokenSearchValue { System: null, Code: { } code }], Parameter: { Type: Hl7.Fhir.Model.SearchParamType.Token } parameter })
+            {
+                continue;
+            }
+
+            using var command = connection.CreateCommand();
+            command.Parameters.AddWithValue("$param", parameter.Id);
+            command.Parameters.AddWithValue("$code", code);
+            command.CommandText = SqliteSearchSql.FirstSystemSql;
+            using (var reader = command.ExecuteReader())
+            {
+                if (!reader.Read())
+                {
+                    continue;
+                }
+
+                var first = reader.IsDBNull(0) ? null : reader.GetString(0);
+                reader.Close();
+                if (first is null)
+                {
+                    command.CommandText = SqliteSearchSql.NonNullSystemSql;
+                }
+                else
+                {
+                    command.CommandText = SqliteSearchSql.OtherSystemSql;
+                    command.Parameters.AddWithValue("$system", first);
+                }
+
+                if ((long)command.ExecuteScalar()! == 0)
+                {
+                    (found ??= new Dictionary<SearchCriterion, string?>(ReferenceEqualityComparer.Instance))[criterion] = first;
+                }
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Whether chains must also look into contained resources: only when the query chains and any are stored.</summary>

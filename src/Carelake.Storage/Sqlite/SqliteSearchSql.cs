@@ -36,11 +36,35 @@ internal sealed class SqliteSearchSql
     /// <summary>Chains found to have many targets (<see cref="BuildChainTargetProbe"/>): planned as per-row probes.</summary>
     private IReadOnlySet<SearchCriterion> _wideChains = new HashSet<SearchCriterion>();
 
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(SearchQuery query, SearchCursor cursor, int limit, bool chainIntoContained = false, IReadOnlySet<SearchCriterion>? wideChains = null)
+    /// <summary>Code-only token criteria whose code the store found under one system only (null: no system): they can stream too.</summary>
+    private IReadOnlyDictionary<SearchCriterion, string?> _singleSystems = new Dictionary<SearchCriterion, string?>();
+
+    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(
+        SearchQuery query,
+        SearchCursor cursor,
+        int limit,
+        bool chainIntoContained = false,
+        IReadOnlySet<SearchCriterion>? wideChains = null,
+        IReadOnlyDictionary<SearchCriterion, string?>? singleSystems = null)
     {
-        var builder = new SqliteSearchSql { _chainIntoContained = chainIntoContained, _wideChains = wideChains ?? new HashSet<SearchCriterion>() };
+        var builder = new SqliteSearchSql
+        {
+            _chainIntoContained = chainIntoContained,
+            _wideChains = wideChains ?? new HashSet<SearchCriterion>(),
+            _singleSystems = singleSystems ?? new Dictionary<SearchCriterion, string?>(),
+        };
         return (builder.Page(query, cursor, limit), builder._parameters);
     }
+
+    /// <summary>
+    /// The systems a code appears under for a parameter, in index order: the first, and whether any other follows.
+    /// Two seeks on the (param_id, code, system, sid) index.
+    /// </summary>
+    public const string FirstSystemSql = "SELECT system FROM idx_token WHERE param_id = $param AND code = $code ORDER BY system LIMIT 1";
+
+    public const string OtherSystemSql = "SELECT EXISTS (SELECT 1 FROM idx_token WHERE param_id = $param AND code = $code AND system > $system)";
+
+    public const string NonNullSystemSql = "SELECT EXISTS (SELECT 1 FROM idx_token WHERE param_id = $param AND code = $code AND system IS NOT NULL)";
 
     /// <summary>
     /// How many resources a chain's first hop points at, counted up to <paramref name="limit"/>: for
@@ -199,6 +223,7 @@ internal sealed class SqliteSearchSql
         return (parameter.Type, driver.Values[0]) switch
         {
             (SearchParamType.Token, TokenSearchValue { System.Length: > 0, Code: not null }) => driver,
+            (SearchParamType.Token, TokenSearchValue { System: null, Code: not null }) when _singleSystems.ContainsKey(driver) => driver,
             (SearchParamType.Reference, ReferenceSearchValue { Type: not null, Id: not null, Url: null }) => driver,
             _ => null,
         };
@@ -212,8 +237,10 @@ internal sealed class SqliteSearchSql
         switch (driver.Values[0])
         {
             case TokenSearchValue token:
+                // A code searched without a system streams only when the store saw it under a single system.
+                var system = token.System ?? _singleSystems[driver];
                 _sql.Append("idx_token d JOIN resource r ON r.sid = d.sid JOIN resource_version v ON v.rid = r.rid WHERE d.param_id = ").Append(parameter)
-                    .Append(" AND d.code = ").Append(Add(token.Code!)).Append(" AND d.system = ").Append(Add(token.System!));
+                    .Append(" AND d.code = ").Append(Add(token.Code!)).Append(" AND d.system IS ").Append(system is null ? "NULL" : Add(system));
                 break;
             case ReferenceSearchValue reference:
                 _sql.Append("idx_reference d JOIN resource r ON r.sid = d.sid JOIN resource_version v ON v.rid = r.rid WHERE d.param_id = ").Append(parameter)

@@ -96,6 +96,22 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
     }
 
+    /// <summary>A code searched without a system streams when the store found it under one system only.</summary>
+    [Fact]
+    public void A_code_under_a_single_system_streams_without_naming_the_system()
+    {
+        var parsed = new SearchQueryParser(server.Services.Registry).Parse("Encounter", QueryString.Parse("class=IMP&date=ge2025-02-01"), strict: true);
+        var classCriterion = parsed.Query.Criteria.Single(c => c.Code == "class");
+
+        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21, singleSystems: new Dictionary<SearchCriterion, string?>(ReferenceEqualityComparer.Instance) { [classCriterion] = "http://terminology.hl7.org/CodeSystem/v3-ActCode" });
+        var plan = ExplainQueryPlan(sql, parameters);
+        Assert.StartsWith("SEARCH d USING COVERING INDEX ix_idx_token_code (param_id=? AND code=? AND system=?)", plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
+
+        var (listed, listedParameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        Assert.Contains("LIST SUBQUERY", ExplainQueryPlan(listed, listedParameters), StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// A chain with many targets (here marked wide, as the store does after counting them) is probed per row while
     /// the code streams; a narrow one drives. Both plans stay on indexes.

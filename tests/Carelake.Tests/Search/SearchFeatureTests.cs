@@ -302,4 +302,34 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         backward.Reverse();
         Assert.Equal(forward.Take(2).Select(p => p.Entry.Select(e => e.Resource!.Id!).ToList()), backward);
     }
+
+    [Fact]
+    public async Task A_code_without_a_system_finds_it_under_every_system_and_pages_in_order()
+    {
+        var code = Fhir.Unique("multi");
+        var created = new List<string>();
+        foreach (var system in new[] { "http://example.org/a", "http://example.org/b", null, "http://example.org/a" })
+        {
+            var observation = await server.Client.CreateAsync(new Observation
+            {
+                Status = ObservationStatus.Final,
+                Code = new CodeableConcept { Coding = [new Coding { System = system, Code = code }] },
+            });
+            created.Add(observation.Id!);
+        }
+
+        var single = Fhir.Unique("single");
+        var singles = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            singles.Add((await server.Client.CreateAsync(new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://example.org/a", single) })).Id!);
+        }
+
+        // Several systems: listed, every match. One system: streamed in index order, paged without gaps or repeats.
+        Assert.Equal(created.Order(StringComparer.Ordinal), (await server.Client.SearchIdsAsync($"Observation?code={code}")).Order(StringComparer.Ordinal));
+        var pages = await server.Client.WalkPagesAsync($"Observation?code={single}&_count=2");
+        Assert.Equal(singles, pages.SelectMany(Fhir.MatchIds).ToList());
+        Assert.Equal(3, pages.Count);
+        Assert.Equal(singles.Take(2), Fhir.MatchIds(await server.Client.GetResourceAsync<Bundle>($"Observation?code=http://example.org/a|{single}&_count=2")));
+    }
 }
