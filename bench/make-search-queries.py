@@ -36,6 +36,9 @@ for _ in range(variants):
     mrn = p["identifier"][0]["value"]
     pid = p["id"]
     doc = rnd.choice(practitioners)["name"][0]["family"]
+    # A one- to three-month window within January-September 2025.
+    start_month = rnd.randint(1, 6)
+    window = rnd.randint(1, 3)
     lines += [
         f"Patient?family={family}",
         f"Patient?identifier=http://carelake.dev/fhir/mrn|{mrn}",
@@ -45,7 +48,7 @@ for _ in range(variants):
         f"Observation?patient={pid}&code=http://loinc.org|8867-4&date=ge2024-01-01&_sort=-date",
         f"Observation?subject=Patient/{pid}&category=vital-signs&_count=50",
         f"Observation?patient={pid}&code=http://loinc.org|4548-4",
-        f"Encounter?date=ge2025-0{rnd.randint(1, 8)}-01&date=lt2025-0{rnd.randint(1, 8) + 1}-01&class=IMP&_count=20",
+        f"Encounter?date=ge2025-0{start_month}-01&date=lt2025-0{start_month + window}-01&class=IMP&_count=20",
         f"Encounter?patient={pid}",
         f"Condition?code=http://snomed.info/sct|{common_condition}&_include=Condition:subject&_count=20",
         f"Condition?patient={pid}&clinical-status=active",
