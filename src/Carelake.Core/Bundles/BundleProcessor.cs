@@ -12,7 +12,7 @@ namespace Carelake.Core.Bundles;
 /// Processes transaction and batch Bundles (R4 3.1.0.11). A transaction is prepared entirely in memory — ids assigned,
 /// <c>urn:uuid:</c> references rewritten, versions checked — and then committed as one storage unit: all or nothing.
 /// </summary>
-public sealed class BundleProcessor(ResourceService resources, SearchService search, int maxEntries)
+public sealed class BundleProcessor(ResourceService resources, SearchService search, ConditionalInteractions conditional, int maxEntries)
 {
     private const int MaxAttempts = 10;
 
@@ -35,7 +35,6 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
     private async Task<Bundle> TransactionAsync(Bundle bundle, string baseUrl, CancellationToken cancellationToken)
     {
         var entries = bundle.Entry.Select((entry, index) => ParsedEntry.From(entry, index)).ToList();
-        CheckNoDuplicates(entries);
 
         for (var attempt = 0; ; attempt++)
         {
@@ -55,6 +54,12 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             }
 
             var conflicting = prepared.WriteOwners[result.ConflictIndex];
+            if (result.ConditionMatched && attempt + 1 < MaxAttempts)
+            {
+                // A concurrent write now matches a conditional create: prepare again, which finds and uses it.
+                continue;
+            }
+
             if (conflicting.IfMatch is not null || attempt + 1 >= MaxAttempts)
             {
                 throw FhirException.PreconditionFailed($"Bundle.entry[{conflicting.Index}]: {conflicting.Type}/{conflicting.Id} was changed concurrently (now version {result.ActualVersion}); nothing was written.");
@@ -86,22 +91,25 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
         return response;
     }
 
-    /// <summary>Assigns ids, rewrites references and builds every write of the transaction, in R4 processing order.</summary>
+    /// <summary>
+    /// Resolves conditions (ifNoneExist, conditional PUT/DELETE urls, conditional references), assigns ids, rewrites
+    /// references and builds every write of the transaction, in R4 processing order. Runs again on every attempt:
+    /// a retry after a concurrent write sees that write.
+    /// </summary>
     private async Task<PreparedTransaction> PrepareAsync(List<ParsedEntry> entries, CancellationToken cancellationToken)
     {
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
-            if (entry.Method == Bundle.HTTPVerb.POST)
-            {
-                entry.Id = ResourceIds.NewId();
-            }
-
+            await ResolveConditionAsync(entry, cancellationToken);
             if (entry.FullUrl is not null && entry.Id is not null && entry.Method is Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT)
             {
                 map[entry.FullUrl] = $"{entry.Type}/{entry.Id}";
             }
         }
+
+        CheckNoDuplicates(entries);
+        await ResolveConditionalReferencesAsync(entries, map, cancellationToken);
 
         var writes = new List<ResourceWrite>();
         var owners = new List<ParsedEntry>();
@@ -110,6 +118,11 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
         {
             switch (entry.Method)
             {
+                case Bundle.HTTPVerb.DELETE when entry.Id is null:
+                    // A conditional delete that matched nothing: a successful no-op.
+                    responses[entry.Index] = new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "204 No Content" } };
+                    break;
+
                 case Bundle.HTTPVerb.DELETE:
                 {
                     var current = await resources.Store.ReadAsync(entry.Type, entry.Id!, cancellationToken);
@@ -126,6 +139,10 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                     responses[entry.Index] = Response("204 No Content", write, null);
                     break;
                 }
+
+                case Bundle.HTTPVerb.POST when entry.Existing is { } existing:
+                    responses[entry.Index] = Response("200 OK", existing, $"{existing.Type}/{existing.Id}/_history/{existing.Version}");
+                    break;
 
                 case Bundle.HTTPVerb.POST:
                 case Bundle.HTTPVerb.PUT:
@@ -144,7 +161,7 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                         CheckIfMatch(entry, currentVersion);
                     }
 
-                    var write = resources.PrepareWrite(resource, currentVersion + 1, currentVersion, entry.Method == Bundle.HTTPVerb.POST ? "POST" : "PUT");
+                    var write = resources.PrepareWrite(resource, currentVersion + 1, currentVersion, entry.Method == Bundle.HTTPVerb.POST ? "POST" : "PUT") with { IfNoneExist = entry.Condition };
                     writes.Add(write);
                     owners.Add(entry);
                     responses[entry.Index] = Response(created ? "201 Created" : "200 OK", write, $"{entry.Type}/{entry.Id}/_history/{write.Version}");
@@ -156,12 +173,89 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
         return new PreparedTransaction(writes, owners, responses);
     }
 
+    /// <summary>
+    /// ifNoneExist of a POST (one match: use it, none: create with the condition re-checked at commit, several: 412);
+    /// the url condition of a PUT or DELETE (resolved to the id it names; a PUT that matches nothing creates).
+    /// </summary>
+    private async Task ResolveConditionAsync(ParsedEntry entry, CancellationToken cancellationToken)
+    {
+        var where = $"Bundle.entry[{entry.Index}]";
+        if (entry.Method == Bundle.HTTPVerb.POST)
+        {
+            entry.Existing = null;
+            entry.Condition = null;
+            if (entry.IfNoneExist is { } ifNoneExist)
+            {
+                var condition = await search.ConditionAsync(entry.Type, ifNoneExist, $"{where}: ifNoneExist", cancellationToken);
+                entry.Existing = await conditional.SingleMatchAsync(condition, entry.Type, ifNoneExist, cancellationToken);
+                entry.Condition = entry.Existing is null ? condition : null;
+            }
+
+            entry.Id = entry.Existing?.Id ?? ResourceIds.NewId();
+            return;
+        }
+
+        if (!entry.IsConditional)
+        {
+            return;
+        }
+
+        var query = await search.ConditionAsync(entry.Type, entry.Query!, $"{where}: conditional {entry.Method}", cancellationToken);
+        var match = await conditional.SingleMatchAsync(query, entry.Type, entry.Query!, cancellationToken);
+        entry.Condition = null;
+        if (entry.Method == Bundle.HTTPVerb.DELETE)
+        {
+            entry.Id = match?.Id;
+            return;
+        }
+
+        if (match is not null && entry.Resource!.Id is { } bodyId && bodyId != match.Id)
+        {
+            throw FhirException.BadRequest($"{where}: the resource id '{bodyId}' is not the id of the resource '{entry.Type}?{entry.Query}' matches ({match.Id}).");
+        }
+
+        entry.Id = match?.Id ?? entry.Resource!.Id ?? ResourceIds.NewId();
+        entry.Condition = match is null ? query : null;
+    }
+
+    /// <summary>References written as searches (<c>Patient?identifier=sys|123</c>) become the Type/id of their one match.</summary>
+    private async Task ResolveConditionalReferencesAsync(List<ParsedEntry> entries, Dictionary<string, string> map, CancellationToken cancellationToken)
+    {
+        foreach (var entry in entries.Where(e => e.Resource is not null))
+        {
+            foreach (var reference in ReferenceRewriter.References(entry.Resource!).Where(r => r.Contains('?', StringComparison.Ordinal) && !map.ContainsKey(r)))
+            {
+                map[reference] = await conditional.ResolveReferenceAsync(reference, $"Bundle.entry[{entry.Index}]", cancellationToken);
+            }
+        }
+    }
+
     private async Task<Bundle.EntryComponent> ExecuteSingleAsync(ParsedEntry entry, string baseUrl, CancellationToken cancellationToken)
     {
         switch (entry.Method)
         {
             case Bundle.HTTPVerb.GET:
                 return await GetAsync(entry, baseUrl, cancellationToken);
+            case Bundle.HTTPVerb.POST when entry.IfNoneExist is { } ifNoneExist:
+            {
+                var (version, created) = await conditional.CreateAsync((Resource)entry.Resource!.DeepCopy(), ifNoneExist, cancellationToken);
+                return Response(created ? "201 Created" : "200 OK", version, $"{version.Type}/{version.Id}/_history/{version.Version}");
+            }
+
+            case Bundle.HTTPVerb.PUT when entry.IsConditional:
+            {
+                var (version, created) = await conditional.UpdateAsync(entry.Type, entry.Query!, (Resource)entry.Resource!.DeepCopy(), entry.IfMatch, cancellationToken);
+                return Response(created ? "201 Created" : "200 OK", version, $"{version.Type}/{version.Id}/_history/{version.Version}");
+            }
+
+            case Bundle.HTTPVerb.DELETE when entry.IsConditional:
+            {
+                var deleted = await conditional.DeleteAsync(entry.Type, entry.Query!, cancellationToken);
+                return deleted is null
+                    ? new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "204 No Content" } }
+                    : Response("204 No Content", deleted, null);
+            }
+
             case Bundle.HTTPVerb.POST:
             {
                 var created = await resources.CreateAsync((Resource)entry.Resource!.DeepCopy(), cancellationToken);
@@ -237,11 +331,11 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
     private static void CheckNoDuplicates(List<ParsedEntry> entries)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries.Where(e => e.Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE))
+        foreach (var entry in entries.Where(e => e.Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && e.Id is not null))
         {
             if (!seen.Add($"{entry.Type}/{entry.Id}"))
             {
-                throw FhirException.BadRequest($"Bundle.entry[{entry.Index}]: {entry.Type}/{entry.Id} appears more than once in the transaction.");
+                throw FhirException.BadRequest($"Bundle.entry[{entry.Index}]: {entry.Type}/{entry.Id} appears more than once in the transaction (directly or through a condition).");
             }
         }
     }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Carelake.Core.Fhir;
+using Carelake.Core.Search;
+using Carelake.Core.Storage;
 using Hl7.Fhir.Model;
 
 namespace Carelake.Core.Bundles;
@@ -23,6 +25,18 @@ internal sealed class ParsedEntry
 
     public long? IfMatch { get; init; }
 
+    /// <summary>request.ifNoneExist of a POST: create only if this search matches nothing.</summary>
+    public string? IfNoneExist { get; init; }
+
+    /// <summary>The one existing match of <see cref="IfNoneExist"/>: the entry creates nothing and answers 200 with it.</summary>
+    public ResourceVersion? Existing { get; set; }
+
+    /// <summary>Set on a conditional create (or a conditional update that creates): the store re-checks it at commit.</summary>
+    public SearchQuery? Condition { get; set; }
+
+    /// <summary>A conditional PUT or DELETE: the condition's query, resolved to <see cref="Id"/> before the transaction is prepared.</summary>
+    public bool IsConditional => Query is not null && Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE;
+
     public Resource? Resource { get; init; }
 
     public static ParsedEntry From(Bundle.EntryComponent entry, int index)
@@ -42,9 +56,9 @@ internal sealed class ParsedEntry
         {
             query = url[(questionMark + 1)..];
             url = url[..questionMark];
-            if (method != Bundle.HTTPVerb.GET)
+            if (method == Bundle.HTTPVerb.POST)
             {
-                throw FhirException.NotSupported($"{where}: conditional {method} ('{request.Url}') is not supported yet.");
+                throw FhirException.BadRequest($"{where}: POST takes its condition in request.ifNoneExist, not in the url ('{request.Url}').");
             }
         }
 
@@ -80,8 +94,10 @@ internal sealed class ParsedEntry
                 throw FhirException.BadRequest($"{where}: {method} needs a resource.", $"{where}.resource");
             case Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT when resource!.TypeName != type:
                 throw FhirException.BadRequest($"{where}: the resource is a {resource.TypeName} but request.url names {type}.");
-            case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is null:
-                throw FhirException.BadRequest($"{where}: {method} needs Type/id in request.url.");
+            case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is null && query is null:
+                throw FhirException.BadRequest($"{where}: {method} needs Type/id or a condition (Type?identifier=…) in request.url.");
+            case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is not null && query is not null:
+                throw FhirException.BadRequest($"{where}: request.url '{request.Url}' has both an id and a condition.");
             case Bundle.HTTPVerb.PUT when resource!.Id is not null && resource.Id != id:
                 throw FhirException.BadRequest($"{where}: the resource id '{resource.Id}' does not match request.url id '{id}'.");
         }
@@ -96,6 +112,7 @@ internal sealed class ParsedEntry
             Query = query,
             FullUrl = entry.FullUrl,
             IfMatch = ETags.ParseVersion(request.IfMatch),
+            IfNoneExist = string.IsNullOrWhiteSpace(request.IfNoneExist) ? null : request.IfNoneExist,
             Resource = resource,
         };
     }

@@ -15,6 +15,39 @@ internal static class ReferenceRewriter
         Visit(element, map);
     }
 
+    /// <summary>Every Reference.reference in a resource (contained resources included).</summary>
+    public static List<string> References(Base element)
+    {
+        var found = new List<string>();
+        Collect(element, found);
+        return found;
+    }
+
+    private static void Collect(Base element, List<string> found)
+    {
+        if (element is ResourceReference { Reference: { } reference })
+        {
+            found.Add(reference);
+        }
+
+        foreach (var (_, value) in element.EnumerateElements())
+        {
+            switch (value)
+            {
+                case Base child:
+                    Collect(child, found);
+                    break;
+                case IEnumerable<Base> children:
+                    foreach (var child in children)
+                    {
+                        Collect(child, found);
+                    }
+
+                    break;
+            }
+        }
+    }
+
     private static void Visit(Base element, IReadOnlyDictionary<string, string> map)
     {
         switch (element)

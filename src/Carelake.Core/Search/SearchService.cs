@@ -40,6 +40,32 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
         return SearchAsync(baseUrl, resourceType, $"{compartment}/{id}/{resourceType}", new CompartmentFilter(compartment, id, references, self), parameters, strict, cancellationToken);
     }
 
+    /// <summary>
+    /// The search of a conditional interaction (If-None-Exist, <c>PUT/DELETE Type?…</c>, <c>ifNoneExist</c>, a
+    /// conditional reference). Strict: an unknown parameter is an error, because ignoring it would widen the match
+    /// to resources the client never meant; at least one criterion; paging and result parameters are refused.
+    /// </summary>
+    public async Task<SearchQuery> ConditionAsync(string resourceType, string queryString, string what, CancellationToken cancellationToken)
+    {
+        var parameters = QueryString.Parse(queryString.TrimStart('?'));
+        if (parameters.FirstOrDefault(p => p.Key is "_count" or "_sort" or "_include" or "_revinclude" or "_summary" or "_elements" or "_total" or "_contained") is { Key: { } refused })
+        {
+            throw FhirException.BadRequest($"{what} '{queryString}': {refused} has no meaning in a condition.");
+        }
+
+        var parsed = parser.Parse(resourceType, parameters, strict: true);
+        if (parsed.Query.Criteria.Count == 0)
+        {
+            throw FhirException.BadRequest($"{what} '{queryString}' has no search criteria; a condition must name at least one (e.g. identifier=system|value).");
+        }
+
+        return await _terminology.ResolveAsync(parsed.Query, cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="limit"/> current resources matching a condition.</summary>
+    public async Task<IReadOnlyList<ResourceVersion>> MatchAsync(SearchQuery condition, int limit, CancellationToken cancellationToken) =>
+        (await store.SearchAsync(condition with { Count = limit, Cursor = null, IncludeTotal = false, CountOnly = false }, cancellationToken)).Resources;
+
     private async Task<SearchResultBundle> SearchAsync(string baseUrl, string resourceType, string path, CompartmentFilter? compartment, IReadOnlyList<KeyValuePair<string, string>> parameters, bool strict, CancellationToken cancellationToken)
     {
         var parsed = parser.Parse(resourceType, parameters, strict, baseUrl);

@@ -70,13 +70,23 @@ public sealed record ResourceWrite(
     DateTimeOffset LastUpdated,
     string Method,
     byte[]? Json,
-    IReadOnlyList<IndexValue> Indexes);
+    IReadOnlyList<IndexValue> Indexes)
+{
+    /// <summary>
+    /// Conditional create: the write applies only if nothing matches this search at commit time. The store checks it
+    /// inside the committing transaction, so concurrent conditional creates of the same thing store exactly one.
+    /// </summary>
+    public SearchQuery? IfNoneExist { get; init; }
+}
 
 /// <param name="ConflictIndex">Index of the first write whose expected version did not hold; -1 on success.</param>
 /// <param name="ActualVersion">The version actually current for that write (0: none).</param>
 public sealed record CommitResult(int ConflictIndex, long ActualVersion)
 {
     public static readonly CommitResult Success = new(-1, 0);
+
+    /// <summary>The conflict is a conditional create's <see cref="ResourceWrite.IfNoneExist"/> search that now matches.</summary>
+    public bool ConditionMatched { get; init; }
 
     public bool Succeeded => ConflictIndex < 0;
 }

@@ -18,6 +18,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly int _maxUnitsPerCommit;
     private readonly Task _loop;
     private readonly Commands _commands;
+    private SqliteTransaction? _transaction;
 
     public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit)
     {
@@ -87,6 +88,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
             _commands.Bind(transaction);
+            _transaction = transaction;
             for (var i = 0; i < batch.Count; i++)
             {
                 _commands.Savepoint.ExecuteNonQuery();
@@ -137,6 +139,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
             if (currentVersion != write.ExpectedCurrentVersion || write.Version != currentVersion + 1)
             {
                 return new CommitResult(i, currentVersion);
+            }
+
+            if (write.IfNoneExist is { } condition && Matches(condition))
+            {
+                return new CommitResult(i, currentVersion) { ConditionMatched = true };
             }
 
             var ticks = write.LastUpdated.UtcTicks;
@@ -195,6 +202,17 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
 
         return CommitResult.Success;
+    }
+
+    /// <summary>Whether a search matches anything, seen from inside the committing transaction (earlier units included).</summary>
+    private bool Matches(SearchQuery condition)
+    {
+        var (sql, parameters) = SqliteSearchSql.BuildCount(condition);
+        using var command = _connection.CreateCommand();
+        command.Transaction = _transaction;
+        command.CommandText = sql;
+        command.Parameters.AddRange(parameters);
+        return (long)command.ExecuteScalar()! > 0;
     }
 
     /// <summary>The surrogate id and current version of a resource, or (0, 0) when it was never written.</summary>

@@ -52,10 +52,10 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services)
                 Versioning = CapabilityStatement.ResourceVersionPolicy.Versioned,
                 ReadHistory = true,
                 UpdateCreate = true,
-                ConditionalCreate = false,
-                ConditionalRead = CapabilityStatement.ConditionalReadStatus.NotSupported,
-                ConditionalUpdate = false,
-                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.NotSupported,
+                ConditionalCreate = true,
+                ConditionalRead = CapabilityStatement.ConditionalReadStatus.FullSupport,
+                ConditionalUpdate = true,
+                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.Single,
                 Interaction = TypeInteractions.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
             };
             resource.SearchParam.Add(Param("_id", SearchParamType.Token, "http://hl7.org/fhir/SearchParameter/Resource-id"));

@@ -25,6 +25,8 @@ internal static class ResourceEndpoints
             await SearchAsync(http, type, parameters, services, basePath);
         });
         fhir.MapPost("/{type}", CreateAsync);
+        fhir.MapPut("/{type}", ConditionalUpdateAsync);
+        fhir.MapDelete("/{type}", ConditionalDeleteAsync);
         fhir.MapGet("/{type}/{id}", ReadAsync);
         fhir.MapPut("/{type}/{id}", (HttpContext http, string type, string id, CarelakeServices services) => UpdateAsync(http, type, id, services, basePath));
         fhir.MapDelete("/{type}/{id}", DeleteAsync);
@@ -58,9 +60,42 @@ internal static class ResourceEndpoints
             FhirFormats.ForResponse(http.Request);
             var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
             CheckBodyType(resource, type);
+            if (http.Request.Headers["If-None-Exist"] is [{ Length: > 0 } ifNoneExist])
+            {
+                // R4 3.1.0.8: one match → 200 with it, nothing created; none → created; several → 412.
+                var (version, isNew) = await services.Conditional.CreateAsync(resource, ifNoneExist, http.RequestAborted);
+                http.Response.Headers.Location = $"{FhirContext.BaseUrl(http, basePath)}/{type}/{version.Id}/_history/{version.Version}";
+                await WriteWriteResultAsync(http, version, isNew ? 201 : 200);
+                return;
+            }
+
             var created = await services.Resources.CreateAsync(resource, http.RequestAborted);
             http.Response.Headers.Location = $"{FhirContext.BaseUrl(http, basePath)}/{type}/{created.Id}/_history/{created.Version}";
             await WriteWriteResultAsync(http, created, 201);
+        }
+
+        async Task ConditionalUpdateAsync(HttpContext http, string type, CarelakeServices services)
+        {
+            FhirContext.CheckType(type);
+            FhirFormats.ForResponse(http.Request);
+            var query = ConditionOf(http.Request, "PUT");
+            var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+            CheckBodyType(resource, type);
+            var (version, created) = await services.Conditional.UpdateAsync(type, query, resource, FhirContext.IfMatch(http.Request), http.RequestAborted);
+            if (created)
+            {
+                http.Response.Headers.Location = $"{FhirContext.BaseUrl(http, basePath)}/{type}/{version.Id}/_history/{version.Version}";
+            }
+
+            await WriteWriteResultAsync(http, version, created ? 201 : 200);
+        }
+
+        async Task ConditionalDeleteAsync(HttpContext http, string type, CarelakeServices services)
+        {
+            FhirContext.CheckType(type);
+            FhirFormats.ForResponse(http.Request);
+            var deleted = await services.Conditional.DeleteAsync(type, ConditionOf(http.Request, "DELETE"), http.RequestAborted);
+            await DeletedAsync(http, type, deleted?.Id ?? "(no match)", deleted);
         }
     }
 
@@ -147,6 +182,17 @@ internal static class ResourceEndpoints
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
         var deleted = await services.Resources.DeleteAsync(type, id, FhirContext.IfMatch(http.Request), http.RequestAborted);
+        await DeletedAsync(http, type, id, deleted);
+    }
+
+    /// <summary>The query of a conditional PUT or DELETE (<c>Type?identifier=…</c>); without one the URL names no resource.</summary>
+    private static string ConditionOf(HttpRequest request, string method) =>
+        request.QueryString.HasValue && request.QueryString.Value!.Length > 1
+            ? request.QueryString.Value[1..]
+            : throw new FhirException(405, OperationOutcome.IssueType.NotSupported, $"{method} [type] needs search criteria (conditional {method}, e.g. ?identifier=system|value) or an id in the URL ({method} [type]/[id]).");
+
+    private static async Task DeletedAsync(HttpContext http, string type, string id, ResourceVersion? deleted)
+    {
         if (deleted is not null)
         {
             http.Response.Headers.ETag = ETags.For(deleted.Version);

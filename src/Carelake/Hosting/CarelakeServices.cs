@@ -22,7 +22,8 @@ public sealed class CarelakeServices : IAsyncDisposable
         Reindex = new ReindexJob(store, registry, Indexer, standard);
         Resources = new ResourceService(store, Indexer, time);
         Search = new SearchService(store, new SearchQueryParser(registry, options.DefaultPageSize, options.MaxPageSize));
-        Bundles = new BundleProcessor(Resources, Search, options.MaxBundleEntries);
+        Conditional = new ConditionalInteractions(Resources, Search);
+        Bundles = new BundleProcessor(Resources, Search, Conditional, options.MaxBundleEntries);
     }
 
     public IResourceStore Store { get; }
@@ -38,6 +39,8 @@ public sealed class CarelakeServices : IAsyncDisposable
     public ResourceService Resources { get; }
 
     public SearchService Search { get; }
+
+    public ConditionalInteractions Conditional { get; }
 
     public BundleProcessor Bundles { get; }
 
