@@ -140,6 +140,29 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                     break;
                 }
 
+                case Bundle.HTTPVerb.PATCH:
+                {
+                    var current = await resources.Store.ReadAsync(entry.Type, entry.Id!, cancellationToken);
+                    if (current is null || current.Deleted)
+                    {
+                        throw FhirException.NotFound($"Bundle.entry[{entry.Index}]: {entry.Type}/{entry.Id} does not exist, so it cannot be patched; nothing was written.");
+                    }
+
+                    CheckIfMatch(entry, current.Version);
+                    var patched = entry.Patch(current);
+                    if (patched.TypeName != entry.Type || patched.Id != entry.Id)
+                    {
+                        throw new FhirException(422, OperationOutcome.IssueType.Processing, $"Bundle.entry[{entry.Index}]: a patch cannot change the resource type or id.");
+                    }
+
+                    ReferenceRewriter.Rewrite(patched, map);
+                    var write = resources.PrepareWrite(patched, current.Version + 1, current.Version, "PATCH");
+                    writes.Add(write);
+                    owners.Add(entry);
+                    responses[entry.Index] = Response("200 OK", write, $"{entry.Type}/{entry.Id}/_history/{write.Version}");
+                    break;
+                }
+
                 case Bundle.HTTPVerb.POST when entry.Existing is { } existing:
                     responses[entry.Index] = Response("200 OK", existing, $"{existing.Type}/{existing.Id}/_history/{existing.Version}");
                     break;
@@ -256,6 +279,12 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                     : Response("204 No Content", deleted, null);
             }
 
+            case Bundle.HTTPVerb.PATCH:
+            {
+                var patched = await resources.PatchAsync(entry.Type, entry.Id!, entry.Patch, entry.IfMatch, cancellationToken);
+                return Response("200 OK", patched, $"{patched.Type}/{patched.Id}/_history/{patched.Version}");
+            }
+
             case Bundle.HTTPVerb.POST:
             {
                 var created = await resources.CreateAsync((Resource)entry.Resource!.DeepCopy(), cancellationToken);
@@ -331,7 +360,7 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
     private static void CheckNoDuplicates(List<ParsedEntry> entries)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries.Where(e => e.Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE && e.Id is not null))
+        foreach (var entry in entries.Where(e => e.Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE or Bundle.HTTPVerb.PATCH && e.Id is not null))
         {
             if (!seen.Add($"{entry.Type}/{entry.Id}"))
             {

@@ -34,6 +34,14 @@ internal sealed class ParsedEntry
     /// <summary>Set on a conditional create (or a conditional update that creates): the store re-checks it at commit.</summary>
     public SearchQuery? Condition { get; set; }
 
+    /// <summary>A PATCH entry's change: FHIRPath Patch (Parameters) or JSON Patch (Binary).</summary>
+    public Func<ResourceVersion, Resource> Patch => Resource switch
+    {
+        Parameters parameters => current => Resources.FhirPathPatch.Apply(current, parameters),
+        Binary { Data: { } document } => current => Resources.ResourceService.ApplyJsonPatch(current, document),
+        _ => throw new InvalidOperationException("Checked when the entry was parsed."),
+    };
+
     /// <summary>A conditional PUT or DELETE: the condition's query, resolved to <see cref="Id"/> before the transaction is prepared.</summary>
     public bool IsConditional => Query is not null && Method is Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE;
 
@@ -45,9 +53,9 @@ internal sealed class ParsedEntry
         var request = entry.Request ?? throw FhirException.BadRequest($"{where}: request is required in a transaction or batch.", $"{where}.request");
         var method = request.Method ?? throw FhirException.BadRequest($"{where}: request.method is required.", $"{where}.request.method");
         var url = request.Url ?? throw FhirException.BadRequest($"{where}: request.url is required.", $"{where}.request.url");
-        if (method == Bundle.HTTPVerb.PATCH || method == Bundle.HTTPVerb.HEAD)
+        if (method == Bundle.HTTPVerb.HEAD)
         {
-            throw FhirException.NotSupported($"{where}: {method} entries are not supported yet.");
+            throw FhirException.NotSupported($"{where}: HEAD entries are not supported.");
         }
 
         string? query = null;
@@ -94,6 +102,10 @@ internal sealed class ParsedEntry
                 throw FhirException.BadRequest($"{where}: {method} needs a resource.", $"{where}.resource");
             case Bundle.HTTPVerb.POST or Bundle.HTTPVerb.PUT when resource!.TypeName != type:
                 throw FhirException.BadRequest($"{where}: the resource is a {resource.TypeName} but request.url names {type}.");
+            case Bundle.HTTPVerb.PATCH when id is null:
+                throw FhirException.BadRequest($"{where}: PATCH needs Type/id in request.url.");
+            case Bundle.HTTPVerb.PATCH when resource is not Parameters and not Binary { ContentType: "application/json-patch+json", Data: not null }:
+                throw FhirException.BadRequest($"{where}: a PATCH entry carries a FHIRPath Patch (Parameters) or a JSON Patch (Binary with contentType application/json-patch+json).", $"{where}.resource");
             case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is null && query is null:
                 throw FhirException.BadRequest($"{where}: {method} needs Type/id or a condition (Type?identifier=…) in request.url.");
             case Bundle.HTTPVerb.PUT or Bundle.HTTPVerb.DELETE when id is not null && query is not null:

@@ -99,6 +99,66 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
         throw new FhirException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being updated by too many clients at once; retry.");
     }
 
+    /// <summary>
+    /// PATCH: <paramref name="apply"/> turns the current version into the new resource (JSON Patch or FHIRPath Patch).
+    /// The result must be a valid resource of the same type and id (else 422). Without If-Match a concurrent write
+    /// makes the patch apply again to the newer version; with it, a stale version is a 412.
+    /// </summary>
+    public async Task<ResourceVersion> PatchAsync(string type, string id, Func<ResourceVersion, Resource> apply, long? ifMatch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var current = await ReadAsync(type, id, cancellationToken);
+            if (ifMatch is { } expected && expected != current.Version)
+            {
+                throw FhirException.PreconditionFailed($"If-Match version {expected} does not match the current version {current.Version} of {type}/{id}; the patch was not applied.");
+            }
+
+            var patched = apply(current);
+            if (patched.TypeName != type || patched.Id != id)
+            {
+                throw new FhirException(422, OperationOutcome.IssueType.Processing, $"A patch cannot change the resource type or id (the result is {patched.TypeName}/{patched.Id}, not {type}/{id}).");
+            }
+
+            var write = PrepareWrite(patched, current.Version + 1, current.Version, "PATCH");
+            var result = await store.CommitAsync([write], cancellationToken);
+            if (result.Succeeded)
+            {
+                return ToVersion(write);
+            }
+
+            if (ifMatch is not null)
+            {
+                throw FhirException.PreconditionFailed($"{type}/{id} was changed concurrently (now version {result.ActualVersion}).");
+            }
+
+            await BackOffAsync(attempt, cancellationToken);
+        }
+
+        throw new FhirException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being updated by too many clients at once; retry.");
+    }
+
+    /// <summary>Applies an RFC 6902 JSON Patch to a stored version; the result is parsed as strictly as any update.</summary>
+    public static Resource ApplyJsonPatch(ResourceVersion current, byte[] patch)
+    {
+        var document = System.Text.Json.Nodes.JsonNode.Parse(current.Json)!.AsObject();
+        var patched = JsonPatch.Apply(document, patch);
+        return ParsePatched(System.Text.Encoding.UTF8.GetBytes(patched.ToJsonString()));
+    }
+
+    /// <summary>A patched resource that does not parse is the patch's fault: 422 with the parser's findings.</summary>
+    public static Resource ParsePatched(byte[] json)
+    {
+        try
+        {
+            return FhirSerialization.ParseJson(json);
+        }
+        catch (FhirException e) when (e.Status == 400)
+        {
+            throw new FhirException(422, OperationOutcome.IssueType.Processing, "The patched resource is not valid: " + string.Join(" ", e.Outcome.Issue.Select(i => i.Diagnostics)));
+        }
+    }
+
     /// <returns>The deletion version, or null when there was nothing to delete (still a success per R4).</returns>
     public async Task<ResourceVersion?> DeleteAsync(string type, string id, long? ifMatch, CancellationToken cancellationToken)
     {

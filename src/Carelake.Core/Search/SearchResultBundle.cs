@@ -51,7 +51,7 @@ public sealed record SearchResultBundle
             {
                 component.Request = new Bundle.RequestComponent
                 {
-                    Method = entry.Method switch { "POST" => Bundle.HTTPVerb.POST, "DELETE" => Bundle.HTTPVerb.DELETE, _ => Bundle.HTTPVerb.PUT },
+                    Method = entry.Method switch { "POST" => Bundle.HTTPVerb.POST, "DELETE" => Bundle.HTTPVerb.DELETE, "PATCH" => Bundle.HTTPVerb.PATCH, _ => Bundle.HTTPVerb.PUT },
                     Url = entry.Method == "POST" ? entry.Type : $"{entry.Type}/{entry.Id}",
                 };
                 component.Response = new Bundle.ResponseComponent

@@ -16,6 +16,7 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services)
         CapabilityStatement.TypeRestfulInteraction.Read,
         CapabilityStatement.TypeRestfulInteraction.Vread,
         CapabilityStatement.TypeRestfulInteraction.Update,
+        CapabilityStatement.TypeRestfulInteraction.Patch,
         CapabilityStatement.TypeRestfulInteraction.Delete,
         CapabilityStatement.TypeRestfulInteraction.Create,
         CapabilityStatement.TypeRestfulInteraction.SearchType,

@@ -1,4 +1,5 @@
 using Carelake.Core.Fhir;
+using Carelake.Core.Resources;
 using Carelake.Core.Storage;
 using Carelake.Hosting;
 using Carelake.Http;
@@ -30,6 +31,7 @@ internal static class ResourceEndpoints
         fhir.MapGet("/{type}/{id}", ReadAsync);
         fhir.MapPut("/{type}/{id}", (HttpContext http, string type, string id, CarelakeServices services) => UpdateAsync(http, type, id, services, basePath));
         fhir.MapDelete("/{type}/{id}", DeleteAsync);
+        fhir.MapPatch("/{type}/{id}", PatchAsync);
         fhir.MapGet("/{type}/{id}/_history/{versionId}", VReadAsync);
         fhir.MapGet("/{compartment}/{id}/{type}", async (HttpContext http, string compartment, string id, string type, CarelakeServices services) =>
         {
@@ -174,6 +176,33 @@ internal static class ResourceEndpoints
         }
 
         await WriteWriteResultAsync(http, version, created ? 201 : 200);
+    }
+
+    /// <summary>
+    /// PATCH with a JSON Patch document (<c>application/json-patch+json</c>) or a FHIRPath Patch Parameters resource
+    /// (<c>application/fhir+json</c> or <c>+xml</c>); If-Match pins the version patched.
+    /// </summary>
+    private static async Task PatchAsync(HttpContext http, string type, string id, CarelakeServices services)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
+        Func<ResourceVersion, Resource> apply;
+        if (http.Request.ContentType?.Split(';')[0].Trim() is "application/json-patch+json")
+        {
+            var document = await FhirBody.ReadBytesAsync(http.Request, http.RequestAborted);
+            apply = current => ResourceService.ApplyJsonPatch(current, document);
+        }
+        else
+        {
+            var body = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+            var parameters = body as Parameters
+                ?? throw new FhirException(415, OperationOutcome.IssueType.NotSupported, $"PATCH takes a JSON Patch document (Content-Type: application/json-patch+json) or a FHIRPath Patch Parameters resource, not a {body.TypeName}.");
+            apply = current => FhirPathPatch.Apply(current, parameters);
+        }
+
+        var version = await services.Resources.PatchAsync(type, id, apply, FhirContext.IfMatch(http.Request), http.RequestAborted);
+        await WriteWriteResultAsync(http, version, 200);
     }
 
     private static async Task DeleteAsync(HttpContext http, string type, string id, CarelakeServices services)

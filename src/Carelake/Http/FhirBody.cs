@@ -24,6 +24,13 @@ public static class FhirBody
             : FhirSerialization.ParseXml(body);
     }
 
+    /// <summary>The raw body (for formats that are not a FHIR resource, such as a JSON Patch document).</summary>
+    public static async Task<byte[]> ReadBytesAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var body = await ReadAllAsync(request.BodyReader, cancellationToken);
+        return body.Length > 0 ? body : throw FhirException.BadRequest("The request body is empty.");
+    }
+
     private static async Task<byte[]> ReadAllAsync(PipeReader reader, CancellationToken cancellationToken)
     {
         while (true)
