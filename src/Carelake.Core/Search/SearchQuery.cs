@@ -101,13 +101,20 @@ public sealed record ReverseChainedCriterion(string SourceType, SearchParameterI
 
 /// <param name="Parameter">Null for the column parameters <c>_id</c> and <c>_lastUpdated</c>.</param>
 /// <param name="TypeModifier">The resource type of a <c>:[type]</c> modifier on a reference parameter.</param>
-public sealed record SearchCriterion(string Code, SearchParameterInfo? Parameter, SearchModifier Modifier, IReadOnlyList<SearchValue> Values, string? TypeModifier = null)
+public record SearchCriterion(string Code, SearchParameterInfo? Parameter, SearchModifier Modifier, IReadOnlyList<SearchValue> Values, string? TypeModifier = null)
 {
     /// <summary>Set when this criterion is a chain; then <see cref="Values"/> is empty and the chain carries the test.</summary>
     public IReadOnlyList<ChainedCriterion>? Chain { get; init; }
 
     public ReverseChainedCriterion? Has { get; init; }
 }
+
+/// <summary>
+/// $everything's <c>start</c>/<c>end</c>: resources whose care date (one of <paramref name="DateParameters"/>)
+/// overlaps [Low, High] in UTC ticks, and resources without a care date.
+/// </summary>
+public sealed record CareDateCriterion(IReadOnlyList<SearchParameterInfo> DateParameters, long Low, long High)
+    : SearchCriterion("_careDate", null, SearchModifier.None, []);
 
 public abstract record SearchValue;
 

@@ -40,6 +40,121 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
         return SearchAsync(baseUrl, resourceType, $"{compartment}/{id}/{resourceType}", new CompartmentFilter(compartment, id, references, self), parameters, strict, cancellationToken);
     }
 
+    /// <summary>The parameter a type's care date is searched by, for $everything's start/end (first that exists).</summary>
+    private static readonly string[] CareDateCodes = ["date", "onset-date", "authoredon", "created", "occurrence", "period", "recorded-date", "issued"];
+
+    /// <summary>
+    /// <c>Patient/[id]/$everything</c> (R4 patient-operation-everything): the patient, every resource in its Patient
+    /// compartment, and the resources those refer to (practitioners, organizations, medications, locations …) as
+    /// included entries. <c>start</c>/<c>end</c> keep resources whose care date overlaps the period (and those without
+    /// one), <c>_since</c> those changed since, <c>_type</c> limits the types; <c>_count</c> and next links page it.
+    /// </summary>
+    public async Task<SearchResultBundle> EverythingAsync(string baseUrl, string patientId, IReadOnlyList<KeyValuePair<string, string>> parameters, CancellationToken cancellationToken)
+    {
+        var patient = await store.ReadAsync("Patient", patientId, cancellationToken);
+        if (patient is null)
+        {
+            throw FhirException.NotFound($"Patient/{patientId} is not known.");
+        }
+
+        if (patient.Deleted)
+        {
+            throw FhirException.Gone($"Patient/{patientId} was deleted.");
+        }
+
+        var definitions = CompartmentDefinitions.Standard.Value;
+        var types = definitions.TypesIn("Patient").Append("Patient").Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var used = new List<KeyValuePair<string, string>>();
+        var criteria = new List<SearchCriterion>();
+        var count = 50;
+        string? cursor = null;
+        FhirDateRange? start = null, end = null;
+        foreach (var (key, value) in parameters)
+        {
+            switch (key)
+            {
+                case "_type":
+                    var wanted = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    var unknown = wanted.Where(t => !types.Contains(t, StringComparer.Ordinal)).ToList();
+                    types = unknown.Count == 0
+                        ? [.. wanted]
+                        : throw FhirException.BadRequest($"_type: {string.Join(", ", unknown)} {(unknown.Count == 1 ? "is" : "are")} not in the Patient compartment.");
+                    break;
+                case "_count":
+                    count = int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var c)
+                        ? Math.Clamp(c, 1, 1000)
+                        : throw FhirException.BadRequest($"_count must be a positive integer, not '{value}'.");
+                    break;
+                case "_since":
+                    criteria.Add(new SearchCriterion("_lastUpdated", null, SearchModifier.None, [new DateSearchValue(SearchPrefix.Ge, DateOf(value, key))]));
+                    break;
+                case "start":
+                    start = DateOf(value, key);
+                    break;
+                case "end":
+                    end = DateOf(value, key);
+                    break;
+                case "_cursor":
+                    cursor = value;
+                    continue;
+                case "_format" or "_pretty" or "_elements" or "_summary":
+                    break;
+                default:
+                    throw FhirException.BadRequest($"$everything does not take '{key}' (start, end, _since, _type, _count).");
+            }
+
+            used.Add(new(key, value));
+        }
+
+        if (start is not null || end is not null)
+        {
+            var dateParameters = types
+                .Select(t => CareDateCodes.Select(code => parser.Registry.TryGet(t, code, out var p) && p.Type == SearchParamType.Date ? p : null).FirstOrDefault(p => p is not null))
+                .OfType<SearchParameterInfo>()
+                .ToList();
+            criteria.Add(new CareDateCriterion(dateParameters, start?.Low ?? long.MinValue, end?.High ?? long.MaxValue));
+        }
+
+        var references = types
+            .SelectMany(t => definitions.ParametersFor("Patient", t).Select(code => parser.Registry.TryGet(t, code, out var p) ? p : null))
+            .OfType<SearchParameterInfo>()
+            .ToList();
+        var query = new SearchQuery
+        {
+            ResourceType = "Resource",
+            Types = types,
+            Criteria = criteria,
+            Count = count,
+            Cursor = cursor,
+            Compartment = new CompartmentFilter("Patient", patientId, references, IncludesSelf: types.Contains("Patient")),
+            Includes = [new IncludeSpec("*", null, null, Iterate: false)],
+        };
+        var page = await store.SearchAsync(query, cancellationToken);
+        var path = $"Patient/{patientId}/$everything";
+        var links = new List<(string, string)> { ("self", Link(baseUrl, path, used, cursor)), ("first", Link(baseUrl, path, used, null)) };
+        if (page.NextCursor is not null)
+        {
+            links.Add(("next", Link(baseUrl, path, used, page.NextCursor)));
+        }
+
+        if (page.PreviousCursor is not null)
+        {
+            links.Add(("previous", Link(baseUrl, path, used, page.PreviousCursor)));
+        }
+
+        return new SearchResultBundle
+        {
+            Type = Bundle.BundleType.Searchset,
+            Links = links,
+            Entries = page.Resources,
+            Included = page.Included,
+            Filter = ResourceFilter.From(parameters),
+        };
+
+        static FhirDateRange DateOf(string value, string key) =>
+            FhirDateRange.TryParse(value, out var range) ? range : throw FhirException.BadRequest($"{key}: '{value}' is not a FHIR date.");
+    }
+
     /// <summary>
     /// The search of a conditional interaction (If-None-Exist, <c>PUT/DELETE Type?…</c>, <c>ifNoneExist</c>, a
     /// conditional reference). Strict: an unknown parameter is an error, because ignoring it would widen the match

@@ -50,7 +50,7 @@ internal static class SqliteIncludes
     /// <summary>Targets of the source resources' references through the parameter (or any, for *).</summary>
     private static List<(long, ResourceVersion)> Forward(SqliteConnection connection, IncludeSpec spec, List<Row> sources)
     {
-        var eligible = sources.Where(s => s.Type == spec.SourceType).ToList();
+        var eligible = sources.Where(s => spec.SourceType == "*" || s.Type == spec.SourceType).ToList();
         if (eligible.Count == 0)
         {
             return [];

@@ -312,7 +312,7 @@ internal sealed class SqliteSearchSql
 
             if (compartment.IncludesSelf)
             {
-                _sql.Append(" OR ").Append(alias).Append(".id = ").Append(Add(compartment.Id));
+                _sql.Append(" OR (").Append(alias).Append(".id = ").Append(Add(compartment.Id)).Append(" AND ").Append(alias).Append(".type = ").Append(Add(compartment.Type)).Append(')');
             }
 
             _sql.Append(')');
@@ -330,7 +330,7 @@ internal sealed class SqliteSearchSql
     /// <summary>A static estimate of how few rows a criterion matches: lower drives the query.</summary>
     private int Selectivity(SearchCriterion criterion)
     {
-        if (criterion.Modifier is SearchModifier.Not or SearchModifier.Missing)
+        if (criterion.Modifier is SearchModifier.Not or SearchModifier.Missing || criterion is CareDateCriterion)
         {
             return NeverDrives;
         }
@@ -451,6 +451,12 @@ internal sealed class SqliteSearchSql
         if (criterion.Code is "_text" or "_content")
         {
             AppendFullText(criterion, alias, driver);
+            return;
+        }
+
+        if (criterion is CareDateCriterion care)
+        {
+            AppendCareDate(care, alias);
             return;
         }
 
@@ -678,6 +684,24 @@ internal sealed class SqliteSearchSql
             .Append(" WHERE +").Append(source).Append(".type = ").Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
         AppendCriterion(has.Inner, source);
         _sql.Append(")))");
+    }
+
+    /// <summary>
+    /// $everything's start/end: a resource with a care date (its type's date parameter) overlapping [start, end], or
+    /// one without any care date (the patient, a practitioner), which belongs to every period.
+    /// </summary>
+    private void AppendCareDate(CareDateCriterion care, string alias)
+    {
+        if (care.DateParameters.Count == 0)
+        {
+            _sql.Append('1');
+            return;
+        }
+
+        var ids = string.Join(", ", care.DateParameters.Select(p => Add(p.Id)));
+        _sql.Append("(NOT EXISTS (SELECT 1 FROM idx_date INDEXED BY ix_idx_date_sid WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append("))")
+            .Append(" OR EXISTS (SELECT 1 FROM idx_date INDEXED BY ix_idx_date_sid WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append(')')
+            .Append(" AND high >= ").Append(Add(care.Low)).Append(" AND low <= ").Append(Add(care.High)).Append("))");
     }
 
     /// <summary>

@@ -33,6 +33,8 @@ internal static class ResourceEndpoints
         fhir.MapDelete("/{type}/{id}", DeleteAsync);
         fhir.MapPatch("/{type}/{id}", PatchAsync);
         fhir.MapGet("/{type}/{id}/_history/{versionId}", VReadAsync);
+        fhir.MapGet("/Patient/{id}/$everything", EverythingAsync);
+        fhir.MapPost("/Patient/{id}/$everything", EverythingAsync);
         fhir.MapGet("/{compartment}/{id}/{type}", async (HttpContext http, string compartment, string id, string type, CarelakeServices services) =>
         {
             FhirContext.CheckType(compartment);
@@ -55,6 +57,15 @@ internal static class ResourceEndpoints
             return HistoryAsync(http, type, null, services, basePath);
         });
         fhir.MapGet("/_history", (HttpContext http, CarelakeServices services) => HistoryAsync(http, null, null, services, basePath));
+
+        async Task EverythingAsync(HttpContext http, string id, CarelakeServices services)
+        {
+            FhirContext.CheckId(id);
+            FhirFormats.ForResponse(http.Request);
+            var baseUrl = FhirContext.BaseUrl(http, basePath);
+            var bundle = await services.Search.EverythingAsync(baseUrl, id, FhirContext.QueryParameters(http.Request), http.RequestAborted);
+            await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
+        }
 
         async Task CreateAsync(HttpContext http, string type, CarelakeServices services)
         {

@@ -1,0 +1,127 @@
+using System.Net;
+using Carelake.Tests.Infrastructure;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Tests.Http;
+
+/// <summary>Patient/$everything (issue F3).</summary>
+public sealed class PatientOperationTests(TestServer server) : IClassFixture<TestServer>
+{
+    private HttpClient Client => server.Client;
+
+    private sealed record Chart(Patient Patient, Practitioner Doctor, Organization Clinic, Medication Drug, Encounter Old, Encounter Recent, Observation OldObservation, Observation RecentObservation, MedicationRequest Prescription);
+
+    private async Task<Chart> CreateChartAsync()
+    {
+        var clinic = await Client.CreateAsync(new Organization { Name = Fhir.Unique("Clinic") });
+        var doctor = await Client.CreateAsync(new Practitioner { Name = [new HumanName { Family = Fhir.Unique("Doc") }] });
+        var drug = await Client.CreateAsync(new Medication { Code = new CodeableConcept("http://www.nlm.nih.gov/research/umls/rxnorm", "197361") });
+        var patient = await Client.CreateAsync(new Patient
+        {
+            Name = [new HumanName { Family = Fhir.Unique("Everything") }],
+            GeneralPractitioner = [new ResourceReference($"Practitioner/{doctor.Id}")],
+            ManagingOrganization = new ResourceReference($"Organization/{clinic.Id}"),
+        });
+        var subject = new ResourceReference($"Patient/{patient.Id}");
+        Encounter Visit(string start) => new()
+        {
+            Status = Encounter.EncounterStatus.Finished,
+            Class = new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"),
+            Subject = subject,
+            ServiceProvider = new ResourceReference($"Organization/{clinic.Id}"),
+            Period = new Period { Start = start, End = start },
+        };
+        var old = await Client.CreateAsync(Visit("2019-03-01T10:00:00Z"));
+        var recent = await Client.CreateAsync(Visit("2021-06-01T10:00:00Z"));
+        Observation Reading(string when, Encounter encounter) => new()
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+            Subject = subject,
+            Encounter = new ResourceReference($"Encounter/{encounter.Id}"),
+            Effective = new FhirDateTime(when),
+            Performer = [new ResourceReference($"Practitioner/{doctor.Id}")],
+        };
+        var oldObservation = await Client.CreateAsync(Reading("2019-03-01T10:05:00Z", old));
+        var recentObservation = await Client.CreateAsync(Reading("2021-06-01T10:05:00Z", recent));
+        var prescription = await Client.CreateAsync(new MedicationRequest
+        {
+            Status = MedicationRequest.MedicationrequestStatus.Active,
+            Intent = MedicationRequest.MedicationRequestIntent.Order,
+            Subject = subject,
+            Medication = new ResourceReference($"Medication/{drug.Id}"),
+            AuthoredOn = "2021-06-01",
+        });
+
+        // Another patient's data must never appear.
+        var other = await Client.CreateAsync(new Patient { Name = [new HumanName { Family = Fhir.Unique("Other") }] });
+        await Client.CreateAsync(new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4"), Subject = new ResourceReference($"Patient/{other.Id}") });
+        return new Chart(patient, doctor, clinic, drug, old, recent, oldObservation, recentObservation, prescription);
+    }
+
+    private static string Key(Resource resource) => $"{resource.TypeName}/{resource.Id}";
+
+    private static (List<string> Matches, List<string> Included) Split(IEnumerable<Bundle> pages)
+    {
+        var entries = pages.SelectMany(p => p.Entry).ToList();
+        return (
+            entries.Where(e => e.Search?.Mode == Bundle.SearchEntryMode.Match).Select(e => Key(e.Resource!)).Order(StringComparer.Ordinal).ToList(),
+            entries.Where(e => e.Search?.Mode == Bundle.SearchEntryMode.Include).Select(e => Key(e.Resource!)).Distinct().Order(StringComparer.Ordinal).ToList());
+    }
+
+    [Fact]
+    public async Task Everything_returns_the_patient_its_compartment_and_what_they_refer_to()
+    {
+        var chart = await CreateChartAsync();
+        var (matches, included) = Split(await Client.WalkPagesAsync($"Patient/{chart.Patient.Id}/$everything"));
+
+        Assert.Equal(
+            new Resource[] { chart.Patient, chart.Old, chart.Recent, chart.OldObservation, chart.RecentObservation, chart.Prescription }.Select(Key).Order(StringComparer.Ordinal),
+            matches);
+        Assert.Contains(Key(chart.Doctor), included);
+        Assert.Contains(Key(chart.Clinic), included);
+        Assert.Contains(Key(chart.Drug), included);
+    }
+
+    [Fact]
+    public async Task Everything_pages_filters_by_type_care_dates_and_since()
+    {
+        var chart = await CreateChartAsync();
+
+        var pages = await Client.WalkPagesAsync($"Patient/{chart.Patient.Id}/$everything?_count=2");
+        Assert.Equal(3, pages.Count);
+        Assert.Equal(6, Split(pages).Matches.Distinct().Count());
+
+        var observations = Split(await Client.WalkPagesAsync($"Patient/{chart.Patient.Id}/$everything?_type=Observation")).Matches;
+        Assert.Equal(new[] { chart.OldObservation, chart.RecentObservation }.Select(Key).Order(StringComparer.Ordinal), observations);
+
+        // start=2020: the 2019 visit and reading drop out; the patient (no care date) stays.
+        var since2020 = Split(await Client.WalkPagesAsync($"Patient/{chart.Patient.Id}/$everything?start=2020-01-01")).Matches;
+        Assert.Equal(new Resource[] { chart.Patient, chart.Recent, chart.RecentObservation, chart.Prescription }.Select(Key).Order(StringComparer.Ordinal), since2020);
+        var in2019 = Split(await Client.WalkPagesAsync($"Patient/{chart.Patient.Id}/$everything?start=2019-01-01&end=2019-12-31&_type=Encounter,Observation")).Matches;
+        Assert.Equal(new Resource[] { chart.Old, chart.OldObservation }.Select(Key).Order(StringComparer.Ordinal), in2019);
+
+        var before = DateTimeOffset.UtcNow.AddMilliseconds(-1);
+        await Task.Delay(20);
+        chart.Recent.Status = Encounter.EncounterStatus.EnteredInError;
+        await Client.PutAsync(chart.Recent);
+        var changed = Split(await Client.WalkPagesAsync($"Patient/{chart.Patient.Id}/$everything?_since={before.AddMilliseconds(10):yyyy-MM-ddTHH:mm:ss.fffZ}")).Matches;
+        Assert.Equal([Key(chart.Recent)], changed);
+    }
+
+    [Fact]
+    public async Task Everything_of_an_unknown_patient_or_with_a_bad_parameter_is_an_error()
+    {
+        using var unknown = await Client.GetAsync($"Patient/{Fhir.NewId()}/$everything");
+        await Fhir.ExpectOutcomeAsync(unknown, HttpStatusCode.NotFound);
+
+        var patient = await Client.CreateAsync(new Patient { Active = true });
+        using var badType = await Client.GetAsync($"Patient/{patient.Id}/$everything?_type=Organization");
+        await Fhir.ExpectOutcomeAsync(badType, HttpStatusCode.BadRequest);
+        using var badDate = await Client.GetAsync($"Patient/{patient.Id}/$everything?start=yesterday");
+        await Fhir.ExpectOutcomeAsync(badDate, HttpStatusCode.BadRequest);
+        using var badParameter = await Client.GetAsync($"Patient/{patient.Id}/$everything?family=x");
+        await Fhir.ExpectOutcomeAsync(badParameter, HttpStatusCode.BadRequest);
+    }
+}
