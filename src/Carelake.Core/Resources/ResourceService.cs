@@ -104,7 +104,7 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
     /// The result must be a valid resource of the same type and id (else 422). Without If-Match a concurrent write
     /// makes the patch apply again to the newer version; with it, a stale version is a 412.
     /// </summary>
-    public async Task<ResourceVersion> PatchAsync(string type, string id, Func<ResourceVersion, Resource> apply, long? ifMatch, CancellationToken cancellationToken)
+    public async Task<ResourceVersion> PatchAsync(string type, string id, Func<ResourceVersion, Resource?> apply, long? ifMatch, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
@@ -114,7 +114,12 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
                 throw FhirException.PreconditionFailed($"If-Match version {expected} does not match the current version {current.Version} of {type}/{id}; the patch was not applied.");
             }
 
-            var patched = apply(current);
+            if (apply(current) is not { } patched)
+            {
+                // Nothing to change: no new version.
+                return current;
+            }
+
             if (patched.TypeName != type || patched.Id != id)
             {
                 throw new FhirException(422, OperationOutcome.IssueType.Processing, $"A patch cannot change the resource type or id (the result is {patched.TypeName}/{patched.Id}, not {type}/{id}).");
@@ -137,6 +142,57 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
 
         throw new FhirException(409, OperationOutcome.IssueType.Conflict, $"{type}/{id} is being updated by too many clients at once; retry.");
     }
+
+    /// <summary>
+    /// $meta-add / $meta-delete: tags and security labels (identity: system + code) and profiles (identity: the URL)
+    /// added to or removed from the current version, as sets. A change makes a new version (history shows who
+    /// changed a security label and when); adding what is there or removing what is not changes nothing.
+    /// </summary>
+    public Task<ResourceVersion> ChangeMetaAsync(string type, string id, Meta change, bool add, CancellationToken cancellationToken) =>
+        PatchAsync(type, id, current =>
+        {
+            var resource = FhirSerialization.ParseStored(current.Json);
+            var meta = resource.Meta ??= new Meta();
+            var changed = false;
+            foreach (var (target, items) in new[] { (meta.Tag, change.Tag), (meta.Security, change.Security) })
+            {
+                foreach (var coding in items)
+                {
+                    var existing = target.FindAll(c => c.System == coding.System && c.Code == coding.Code);
+                    if (add && existing.Count == 0)
+                    {
+                        target.Add((Coding)coding.DeepCopy());
+                        changed = true;
+                    }
+                    else if (!add && existing.Count > 0)
+                    {
+                        existing.ForEach(c => target.Remove(c));
+                        changed = true;
+                    }
+                }
+            }
+
+            var profiles = meta.Profile.ToList();
+            foreach (var profile in change.Profile)
+            {
+                if (add != profiles.Contains(profile, StringComparer.Ordinal))
+                {
+                    if (add)
+                    {
+                        profiles.Add(profile);
+                    }
+                    else
+                    {
+                        profiles.RemoveAll(p => p == profile);
+                    }
+
+                    changed = true;
+                }
+            }
+
+            meta.Profile = profiles;
+            return changed ? resource : null;
+        }, null, cancellationToken);
 
     /// <summary>Applies an RFC 6902 JSON Patch to a stored version; the result is parsed as strictly as any update.</summary>
     public static Resource ApplyJsonPatch(ResourceVersion current, byte[] patch)

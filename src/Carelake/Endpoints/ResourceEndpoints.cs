@@ -33,6 +33,9 @@ internal static class ResourceEndpoints
         fhir.MapDelete("/{type}/{id}", DeleteAsync);
         fhir.MapPatch("/{type}/{id}", PatchAsync);
         fhir.MapGet("/{type}/{id}/_history/{versionId}", VReadAsync);
+        fhir.MapGet("/{type}/{id}/$meta", MetaAsync);
+        fhir.MapPost("/{type}/{id}/$meta-add", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: true));
+        fhir.MapPost("/{type}/{id}/$meta-delete", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: false));
         fhir.MapGet("/Patient/{id}/$everything", EverythingAsync);
         fhir.MapPost("/Patient/{id}/$everything", EverythingAsync);
         fhir.MapGet("/{compartment}/{id}/{type}", async (HttpContext http, string compartment, string id, string type, CarelakeServices services) =>
@@ -214,6 +217,36 @@ internal static class ResourceEndpoints
 
         var version = await services.Resources.PatchAsync(type, id, apply, FhirContext.IfMatch(http.Request), http.RequestAborted);
         await WriteWriteResultAsync(http, version, 200);
+    }
+
+    /// <summary>$meta: the tags, security labels and profiles of the current version, as Parameters.return.</summary>
+    private static async Task MetaAsync(HttpContext http, string type, string id, CarelakeServices services)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
+        var current = await services.Resources.ReadAsync(type, id, http.RequestAborted);
+        await FhirResponses.WritePocoAsync(http, MetaParameters(current), 200, http.RequestAborted);
+    }
+
+    /// <summary>$meta-add / $meta-delete with Parameters.meta; answers with the resulting meta.</summary>
+    private static async Task ChangeMetaAsync(HttpContext http, string type, string id, CarelakeServices services, bool add)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
+        var body = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+        var meta = (body as Parameters)?.Parameter.SingleOrDefault(p => p.Name == "meta")?.Value as Meta
+            ?? throw FhirException.BadRequest($"${(add ? "meta-add" : "meta-delete")} takes a Parameters resource with one 'meta' parameter (valueMeta).");
+        var version = await services.Resources.ChangeMetaAsync(type, id, meta, add, http.RequestAborted);
+        FhirResponses.SetVersionHeaders(http.Response, version);
+        await FhirResponses.WritePocoAsync(http, MetaParameters(version), 200, http.RequestAborted);
+    }
+
+    private static Parameters MetaParameters(ResourceVersion version)
+    {
+        var meta = FhirSerialization.ParseStored(version.Json).Meta ?? new Meta();
+        return new Parameters { Parameter = [new Parameters.ParameterComponent { Name = "return", Value = meta }] };
     }
 
     private static async Task DeleteAsync(HttpContext http, string type, string id, CarelakeServices services)

@@ -110,6 +110,56 @@ public sealed class PatientOperationTests(TestServer server) : IClassFixture<Tes
         Assert.Equal([Key(chart.Recent)], changed);
     }
 
+    private static Parameters MetaParameters(Meta meta) => new() { Parameter = [new Parameters.ParameterComponent { Name = "meta", Value = meta }] };
+
+    [Fact]
+    public async Task Meta_add_and_meta_delete_change_tags_labels_and_profiles_as_sets()
+    {
+        var patient = await Client.CreateAsync(new Patient { Active = true, Meta = new Meta { Tag = [new Coding("http://example.org/tags", "a")] } });
+        var tag = Fhir.Unique("t");
+        var change = new Meta
+        {
+            Tag = [new Coding("http://example.org/tags", "a", "display ignored"), new Coding("http://example.org/tags", tag)],
+            Security = [new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R")],
+            Profile = ["http://example.org/StructureDefinition/my-patient"],
+        };
+
+        using (var added = await Client.PostAsync($"Patient/{patient.Id}/$meta-add", Fhir.JsonContent(MetaParameters(change))))
+        {
+            await Fhir.ExpectStatusAsync(added, HttpStatusCode.OK);
+            var meta = (Meta)(await Fhir.ReadAsync<Parameters>(added)).Parameter.Single(p => p.Name == "return").Value!;
+            Assert.Equal(["a", tag], meta.Tag.Select(t => t.Code).ToList());
+            Assert.Equal(["R"], meta.Security.Select(t => t.Code).ToList());
+            Assert.Equal(["http://example.org/StructureDefinition/my-patient"], meta.Profile.ToList());
+            Assert.Equal("2", meta.VersionId);
+        }
+
+        // Adding the same again changes nothing (no new version); the tag is searchable.
+        using (var again = await Client.PostAsync($"Patient/{patient.Id}/$meta-add", Fhir.JsonContent(MetaParameters(change))))
+        {
+            Assert.Equal("2", ((Meta)(await Fhir.ReadAsync<Parameters>(again)).Parameter[0].Value!).VersionId);
+        }
+
+        Assert.Equal([patient.Id!], await Client.SearchIdsAsync($"Patient?_tag=http://example.org/tags|{tag}"));
+
+        using (var deleted = await Client.PostAsync($"Patient/{patient.Id}/$meta-delete", Fhir.JsonContent(MetaParameters(new Meta { Tag = [new Coding("http://example.org/tags", tag)], Security = change.Security }))))
+        {
+            await Fhir.ExpectStatusAsync(deleted, HttpStatusCode.OK);
+        }
+
+        var read = await Client.GetResourceAsync<Parameters>($"Patient/{patient.Id}/$meta");
+        var current = (Meta)read.Parameter.Single(p => p.Name == "return").Value!;
+        Assert.Equal("3", current.VersionId);
+        Assert.Equal(["a"], current.Tag.Select(t => t.Code).ToList());
+        Assert.Empty(current.Security);
+        Assert.Empty(await Client.SearchIdsAsync($"Patient?_tag=http://example.org/tags|{tag}"));
+
+        using var bad = await Client.PostAsync($"Patient/{patient.Id}/$meta-add", Fhir.JsonContent(new Parameters { Parameter = [new Parameters.ParameterComponent { Name = "x", Value = new FhirString("y") }] }));
+        await Fhir.ExpectOutcomeAsync(bad, HttpStatusCode.BadRequest);
+        using var unknown = await Client.GetAsync($"Patient/{Fhir.NewId()}/$meta");
+        await Fhir.ExpectOutcomeAsync(unknown, HttpStatusCode.NotFound);
+    }
+
     [Fact]
     public async Task Everything_of_an_unknown_patient_or_with_a_bad_parameter_is_an_error()
     {
