@@ -75,6 +75,28 @@ public static class FhirSerialization
         }
     }
 
+    /// <summary>
+    /// Parses JSON for $validate: the parser's findings become issues instead of an exception, and whatever could be
+    /// read is returned (null when nothing could) so the validator can report the rest.
+    /// </summary>
+    public static Resource? ParseForValidation(ReadOnlySpan<byte> utf8, OperationOutcome findings)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Resource>(utf8, StrictJson);
+        }
+        catch (DeserializationFailedException e)
+        {
+            findings.Issue.AddRange(ToOutcome(e).Issue);
+            return e.PartialResult as Resource;
+        }
+        catch (JsonException e)
+        {
+            findings.Issue.AddRange(Outcomes.Error(OperationOutcome.IssueType.Structure, $"The body is not valid JSON: {e.Message}").Issue);
+            return null;
+        }
+    }
+
     /// <summary>Parses data this server wrote; never fails on content accepted by an older version.</summary>
     public static Resource ParseStored(ReadOnlySpan<byte> utf8) =>
         JsonSerializer.Deserialize<Resource>(utf8, StoredJson)

@@ -1,6 +1,7 @@
 using Carelake.Core.Fhir;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
+using Carelake.Core.Validation;
 using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
 
@@ -11,13 +12,15 @@ namespace Carelake.Core.Resources;
 /// (optimistic concurrency); a write that lost a race is prepared again from the new current version, unless the
 /// client pinned a version with If-Match, in which case the conflict is the client's answer (412).
 /// </summary>
-public sealed class ResourceService(IResourceStore store, SearchIndexer indexer, TimeProvider time)
+public sealed class ResourceService(IResourceStore store, SearchIndexer indexer, TimeProvider time, ResourceValidator? validator = null)
 {
     private const int MaxAttempts = 20;
 
     public IResourceStore Store => store;
 
     public SearchIndexer Indexer => indexer;
+
+    public ResourceValidator? Validator => validator;
 
     public async Task<ResourceVersion> ReadAsync(string type, string id, CancellationToken cancellationToken)
     {
@@ -252,6 +255,16 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
     /// <summary>Stamps meta, serialises once and extracts index values: everything a store needs to persist a version.</summary>
     public ResourceWrite PrepareWrite(Resource resource, long version, long expectedCurrentVersion, string method)
     {
+        if (validator is not null)
+        {
+            validator.CheckWrite(resource);
+            if (ResourceValidator.IsConformance(resource.TypeName))
+            {
+                // A new or changed profile, value set or code system: recompile on next use.
+                validator.Invalidate();
+            }
+        }
+
         resource.Meta ??= new Meta();
         resource.Meta.VersionId = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var now = time.GetUtcNow();

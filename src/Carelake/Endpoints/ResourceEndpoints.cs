@@ -33,6 +33,9 @@ internal static class ResourceEndpoints
         fhir.MapDelete("/{type}/{id}", DeleteAsync);
         fhir.MapPatch("/{type}/{id}", PatchAsync);
         fhir.MapGet("/{type}/{id}/_history/{versionId}", VReadAsync);
+        fhir.MapPost("/{type}/$validate", (HttpContext http, string type, CarelakeServices services) => ValidateAsync(http, type, null, services));
+        fhir.MapPost("/{type}/{id}/$validate", (HttpContext http, string type, string id, CarelakeServices services) => ValidateAsync(http, type, id, services));
+        fhir.MapGet("/{type}/{id}/$validate", (HttpContext http, string type, string id, CarelakeServices services) => ValidateAsync(http, type, id, services));
         fhir.MapGet("/{type}/{id}/$meta", MetaAsync);
         fhir.MapPost("/{type}/{id}/$meta-add", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: true));
         fhir.MapPost("/{type}/{id}/$meta-delete", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: false));
@@ -217,6 +220,89 @@ internal static class ResourceEndpoints
 
         var version = await services.Resources.PatchAsync(type, id, apply, FhirContext.IfMatch(http.Request), http.RequestAborted);
         await WriteWriteResultAsync(http, version, 200);
+    }
+
+    /// <summary>
+    /// $validate (R4 resource-validate): the resource in the body (bare, or as Parameters.resource with mode and
+    /// profile), or for GET the stored one, validated against the core and the profile asked for (or those it claims).
+    /// Always 200 with the findings as an OperationOutcome; error issues mean it would be refused.
+    /// </summary>
+    private static async Task ValidateAsync(HttpContext http, string type, string? id, CarelakeServices services)
+    {
+        FhirContext.CheckType(type);
+        if (id is not null)
+        {
+            FhirContext.CheckId(id);
+        }
+
+        FhirFormats.ForResponse(http.Request);
+        var profile = http.Request.Query["profile"].FirstOrDefault();
+        var mode = http.Request.Query["mode"].FirstOrDefault();
+        Resource? resource = null;
+        if (HttpMethods.IsGet(http.Request.Method))
+        {
+            resource = FhirSerialization.ParseStored((await services.Resources.ReadAsync(type, id!, http.RequestAborted)).Json);
+        }
+        var findings = new OperationOutcome();
+        if (resource is null)
+        {
+            // JSON is read leniently so that what the strict parser refuses is reported with everything else.
+            var body = FhirFormats.ForRequest(http.Request) == FhirFormat.Json
+                ? FhirSerialization.ParseForValidation(await FhirBody.ReadBytesAsync(http.Request, http.RequestAborted), findings)
+                : await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
+            if (body is Parameters parameters && type != "Parameters")
+            {
+                resource = parameters.Parameter.FirstOrDefault(p => p.Name == "resource")?.Resource;
+                mode = (parameters.Parameter.FirstOrDefault(p => p.Name == "mode")?.Value as PrimitiveType)?.ToString() ?? mode;
+                profile = (parameters.Parameter.FirstOrDefault(p => p.Name == "profile")?.Value as PrimitiveType)?.ToString() ?? profile;
+            }
+            else
+            {
+                resource = body;
+            }
+        }
+
+        var outcome = mode switch
+        {
+            null or "create" or "update" or "delete" or "profile" => null,
+            _ => Outcomes.Error(OperationOutcome.IssueType.Invalid, $"mode '{mode}' is not one of create, update, delete, profile.", null),
+        };
+        if (outcome is null && mode == "delete")
+        {
+            // Nothing blocks a (logical) delete here: references to it are allowed to dangle (R4 3.1.0.7).
+            outcome = id is null
+                ? Outcomes.Error(OperationOutcome.IssueType.Required, "mode=delete needs the instance: POST [type]/[id]/$validate.", null)
+                : Outcomes.Information($"{type}/{id} can be deleted.");
+        }
+        else if (outcome is null && resource is null)
+        {
+            outcome = findings.Issue.Count > 0 ? findings : Outcomes.Error(OperationOutcome.IssueType.Required, "$validate needs a resource: in the body, or as Parameters.resource.", null);
+        }
+        else if (outcome is null && resource!.TypeName != type)
+        {
+            outcome = Outcomes.Error(OperationOutcome.IssueType.Invalid, $"The resource is a {resource.TypeName}, but $validate was called on {type}.", "resourceType");
+        }
+        else if (outcome is null && mode == "update" && resource!.Id != id)
+        {
+            outcome = Outcomes.Error(OperationOutcome.IssueType.Invalid, $"mode=update: the resource id '{resource.Id}' must be the URL id '{id}'.", $"{type}.id");
+        }
+        else if (outcome is null)
+        {
+            outcome = services.Validator.Validate(resource!, profile);
+            // The parser's findings first; the validator may repeat a cardinality one in its own words.
+            outcome.Issue.InsertRange(0, findings.Issue);
+            if (outcome.Issue.Count == 0)
+            {
+                outcome.Issue.Add(new OperationOutcome.IssueComponent
+                {
+                    Severity = OperationOutcome.IssueSeverity.Information,
+                    Code = OperationOutcome.IssueType.Informational,
+                    Diagnostics = $"No issues: valid against the R4 core{(profile is null ? string.Empty : $" and {profile}")}.",
+                });
+            }
+        }
+
+        await FhirResponses.WritePocoAsync(http, outcome, 200, http.RequestAborted);
     }
 
     /// <summary>$meta: the tags, security labels and profiles of the current version, as Parameters.return.</summary>

@@ -30,6 +30,20 @@ public sealed class CarelakeOptions
     /// <summary>SQLite durability: FULL (power-loss safe, default) or NORMAL (process-crash safe).</summary>
     public string SqliteSynchronous { get; set; } = "FULL";
 
+    /// <summary>
+    /// Validation of writes beyond the strict parse: none (default), core (every write against the R4 core
+    /// definitions) or profiles-in-meta (writes claiming a profile this server knows, against it).
+    /// </summary>
+    public string Validation { get; set; } = "none";
+
+    public Core.Validation.ValidationPolicy ValidationPolicy => Validation.ToLowerInvariant() switch
+    {
+        "none" => Core.Validation.ValidationPolicy.None,
+        "core" => Core.Validation.ValidationPolicy.Core,
+        "profiles-in-meta" => Core.Validation.ValidationPolicy.ProfilesInMeta,
+        _ => Core.Validation.ValidationPolicy.None,
+    };
+
     public string DatabasePath => Path.Combine(DataDir, "carelake.db");
 
     /// <summary>Every problem with the configuration, in words an operator can act on; empty when valid.</summary>
@@ -73,6 +87,11 @@ public sealed class CarelakeOptions
         if (DemoPatients < 1)
         {
             errors.Add("Carelake:DemoPatients must be at least 1.");
+        }
+
+        if (Validation.ToLowerInvariant() is not ("none" or "core" or "profiles-in-meta"))
+        {
+            errors.Add($"Carelake:Validation must be none, core or profiles-in-meta (got '{Validation}').");
         }
 
         if (SqliteSynchronous.ToUpperInvariant() is not ("FULL" or "NORMAL" or "EXTRA"))

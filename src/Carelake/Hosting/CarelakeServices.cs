@@ -3,6 +3,7 @@ using Carelake.Core.Jobs;
 using Carelake.Core.Resources;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
+using Carelake.Core.Validation;
 using Carelake.Storage.Sqlite;
 
 namespace Carelake.Hosting;
@@ -20,7 +21,8 @@ public sealed class CarelakeServices : IAsyncDisposable
         Registry = registry;
         Indexer = new SearchIndexer(registry);
         Reindex = new ReindexJob(store, registry, Indexer, standard);
-        Resources = new ResourceService(store, Indexer, time);
+        Validator = new ResourceValidator(store, registry, options.ValidationPolicy);
+        Resources = new ResourceService(store, Indexer, time, Validator);
         Search = new SearchService(store, new SearchQueryParser(registry, options.DefaultPageSize, options.MaxPageSize));
         Conditional = new ConditionalInteractions(Resources, Search);
         Bundles = new BundleProcessor(Resources, Search, Conditional, options.MaxBundleEntries);
@@ -41,6 +43,8 @@ public sealed class CarelakeServices : IAsyncDisposable
     public SearchService Search { get; }
 
     public ConditionalInteractions Conditional { get; }
+
+    public ResourceValidator Validator { get; }
 
     public BundleProcessor Bundles { get; }
 
