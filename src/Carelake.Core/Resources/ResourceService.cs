@@ -197,6 +197,33 @@ public sealed class ResourceService(IResourceStore store, SearchIndexer indexer,
             return changed ? resource : null;
         }, null, cancellationToken);
 
+    /// <summary>
+    /// Erasure of a resource with its whole history (right to erasure), recorded as an AuditEvent that names what was
+    /// erased (type and id only: no content) and why. Unknown resources are a 404.
+    /// </summary>
+    public async Task<(long Versions, ResourceVersion Record)> EraseAsync(string type, string id, string? reason, CancellationToken cancellationToken)
+    {
+        var versions = await store.EraseAsync(type, id, cancellationToken);
+        if (versions == 0)
+        {
+            throw FhirException.NotFound($"{type}/{id} is not known; nothing was erased.");
+        }
+
+        var audit = new AuditEvent
+        {
+            Type = new Coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest", "RESTful Operation"),
+            Subtype = [new Coding("http://carelake.dev/fhir/CodeSystem/operation", "erase", "Erasure of a resource and its history")],
+            Action = AuditEvent.AuditEventAction.D,
+            Recorded = time.GetUtcNow(),
+            Outcome = AuditEvent.AuditEventOutcome.N0,
+            OutcomeDesc = $"Erased {versions} version(s).",
+            Agent = [new AuditEvent.AgentComponent { Requestor = true, Who = new ResourceReference { Display = "administrator" }, Type = new CodeableConcept("http://terminology.hl7.org/CodeSystem/extra-security-role-type", "datacollector") }],
+            Source = new AuditEvent.SourceComponent { Observer = new ResourceReference { Display = "Carelake" } },
+            Entity = [new AuditEvent.EntityComponent { What = new ResourceReference($"{type}/{id}"), Description = string.IsNullOrWhiteSpace(reason) ? null : reason }],
+        };
+        return (versions, await CreateAsync(audit, cancellationToken));
+    }
+
     /// <summary>Applies an RFC 6902 JSON Patch to a stored version; the result is parsed as strictly as any update.</summary>
     public static Resource ApplyJsonPatch(ResourceVersion current, byte[] patch)
     {

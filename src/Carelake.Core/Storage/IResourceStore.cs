@@ -44,6 +44,12 @@ public interface IResourceStore : IAsyncDisposable
     /// past <see cref="IndexReplacement.Version"/>: that newer write was already indexed with the current parameters.
     /// </summary>
     Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Erasure (right to be forgotten): removes a resource with every version and index row, and overwrites the
+    /// freed storage, so nothing of it can be read back. Returns how many versions were removed (0: unknown).
+    /// </summary>
+    Task<long> EraseAsync(string type, string id, CancellationToken cancellationToken);
 }
 
 public sealed record IndexReplacement(string Type, string Id, long Version, IReadOnlyList<IndexValue> Indexes);

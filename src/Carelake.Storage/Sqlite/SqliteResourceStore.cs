@@ -53,6 +53,8 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         Execute(connection, "PRAGMA temp_store = MEMORY");
         // Checkpoints run in the background (see StartCheckpointer), never inside a client's commit.
         Execute(connection, "PRAGMA wal_autocheckpoint = 0");
+        // Deleted cells are zeroed in pages written anyway (no extra I/O): values updated away do not linger.
+        Execute(connection, "PRAGMA secure_delete = FAST");
         SqliteMigrations.Apply(connection);
         var ids = AssignParameterIds(connection, parameters, updateUrls: false);
         _writerConnection = connection;
@@ -401,6 +403,12 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
 
             return rows;
         });
+
+    public async Task<long> EraseAsync(string type, string id, CancellationToken cancellationToken)
+    {
+        var result = await (_writer ?? throw new InvalidOperationException("The store is not initialised.")).EraseAsync(type, id, cancellationToken);
+        return result.ActualVersion;
+    }
 
     public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken) =>
         (_writer ?? throw new InvalidOperationException("The store is not initialised.")).ReplaceIndexesAsync(items, cancellationToken);

@@ -53,6 +53,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return unit.Completion.Task;
     }
 
+    /// <summary>Removes a resource and all its versions; the result's ActualVersion is the number of versions removed.</summary>
+    public Task<CommitResult> EraseAsync(string type, string id, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var unit = new WriteUnit([], [], new TaskCompletionSource<CommitResult>(TaskCreationOptions.RunContinuationsAsynchronously)) { Erase = (type, id) };
+        if (!_queue.Writer.TryWrite(unit))
+        {
+            throw new ObjectDisposedException(nameof(SqliteWriter), "The storage writer is shut down.");
+        }
+
+        return unit.Completion.Task;
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Drain: every queued unit is committed before the connection closes (graceful shutdown).
@@ -92,7 +105,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 _commands.Savepoint.ExecuteNonQuery();
-                var result = batch[i].Replacements.Count > 0 ? Replace(batch[i].Replacements) : Apply(batch[i].Writes);
+                var result = batch[i].Erase is { } erase ? Erase(erase.Type, erase.Id)
+                    : batch[i].Replacements.Count > 0 ? Replace(batch[i].Replacements)
+                    : Apply(batch[i].Writes);
                 if (!result.Succeeded)
                 {
                     _commands.RollbackToSavepoint.ExecuteNonQuery();
@@ -204,6 +219,45 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return CommitResult.Success;
     }
 
+    /// <summary>
+    /// Deletes every row of a resource. secure_delete overwrites the freed pages with zeros, so the content is gone
+    /// from the database file, not just unlinked (the WAL is truncated at the next checkpoint).
+    /// </summary>
+    private CommitResult Erase(string type, string id)
+    {
+        var (sid, _) = ReadCurrent(type, id);
+        if (sid == 0)
+        {
+            return new CommitResult(-1, 0);
+        }
+
+        Execute("PRAGMA secure_delete = ON");
+        try
+        {
+            _commands.DeleteIndexes(sid);
+            var versions = Execute("DELETE FROM resource_version WHERE sid = $sid", sid);
+            Execute("DELETE FROM resource WHERE sid = $sid", sid);
+            return new CommitResult(-1, versions);
+        }
+        finally
+        {
+            Execute("PRAGMA secure_delete = FAST");
+        }
+    }
+
+    private int Execute(string sql, long? sid = null)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = _transaction;
+        command.CommandText = sql;
+        if (sid is { } value)
+        {
+            command.Parameters.AddWithValue("$sid", value);
+        }
+
+        return command.ExecuteNonQuery();
+    }
+
     /// <summary>Whether a search matches anything, seen from inside the committing transaction (earlier units included).</summary>
     private bool Matches(SearchQuery condition)
     {
@@ -225,7 +279,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }
 
-    private sealed record WriteUnit(IReadOnlyList<ResourceWrite> Writes, IReadOnlyList<IndexReplacement> Replacements, TaskCompletionSource<CommitResult> Completion);
+    private sealed record WriteUnit(IReadOnlyList<ResourceWrite> Writes, IReadOnlyList<IndexReplacement> Replacements, TaskCompletionSource<CommitResult> Completion)
+    {
+        public (string Type, string Id)? Erase { get; init; }
+    }
 
     /// <summary>Prepared statements reused for every write: parsing SQL per row would dominate ingest time.</summary>
     private sealed class Commands : IDisposable

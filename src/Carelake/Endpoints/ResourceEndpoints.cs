@@ -36,6 +36,7 @@ internal static class ResourceEndpoints
         fhir.MapPost("/{type}/$validate", (HttpContext http, string type, CarelakeServices services) => ValidateAsync(http, type, null, services));
         fhir.MapPost("/{type}/{id}/$validate", (HttpContext http, string type, string id, CarelakeServices services) => ValidateAsync(http, type, id, services));
         fhir.MapGet("/{type}/{id}/$validate", (HttpContext http, string type, string id, CarelakeServices services) => ValidateAsync(http, type, id, services));
+        fhir.MapPost("/{type}/{id}/$expunge", ExpungeAsync);
         fhir.MapGet("/{type}/{id}/$meta", MetaAsync);
         fhir.MapPost("/{type}/{id}/$meta-add", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: true));
         fhir.MapPost("/{type}/{id}/$meta-delete", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: false));
@@ -303,6 +304,58 @@ internal static class ResourceEndpoints
         }
 
         await FhirResponses.WritePocoAsync(http, outcome, 200, http.RequestAborted);
+    }
+
+    /// <summary>
+    /// $expunge: erase a resource with its whole history (right to erasure). Administrators only: the request must
+    /// carry <c>Authorization: Bearer</c> with the configured <c>Carelake:AdminToken</c> (or the server runs in --dev).
+    /// Optional <c>Parameters.reason</c> (string) is kept in the AuditEvent that records the erasure.
+    /// </summary>
+    private static async Task ExpungeAsync(HttpContext http, string type, string id, CarelakeServices services, CarelakeOptions options)
+    {
+        FhirContext.CheckType(type);
+        FhirContext.CheckId(id);
+        FhirFormats.ForResponse(http.Request);
+        CheckAdministrator(http.Request, options);
+        string? reason = null;
+        if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted) as Parameters
+                ?? throw FhirException.BadRequest("$expunge takes no body or a Parameters resource (reason).");
+            reason = (body.Parameter.FirstOrDefault(p => p.Name == "reason")?.Value as PrimitiveType)?.ToString();
+        }
+
+        var (versions, record) = await services.Resources.EraseAsync(type, id, reason, http.RequestAborted);
+        var result = new Parameters
+        {
+            Parameter =
+            [
+                new Parameters.ParameterComponent { Name = "erased", Value = new FhirString($"{type}/{id}") },
+                new Parameters.ParameterComponent { Name = "versions", Value = new UnsignedInt((int)Math.Min(versions, int.MaxValue)) },
+                new Parameters.ParameterComponent { Name = "record", Value = new ResourceReference($"AuditEvent/{record.Id}") },
+            ],
+        };
+        await FhirResponses.WritePocoAsync(http, result, 200, http.RequestAborted);
+    }
+
+    private static void CheckAdministrator(HttpRequest request, CarelakeOptions options)
+    {
+        if (options.Dev)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(options.AdminToken))
+        {
+            throw new FhirException(403, OperationOutcome.IssueType.Forbidden, "Erasure is for administrators: configure Carelake:AdminToken (environment Carelake__AdminToken) and send it as a bearer token.");
+        }
+
+        var header = request.Headers.Authorization.FirstOrDefault();
+        var presented = header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : string.Empty;
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(options.AdminToken)))
+        {
+            throw new FhirException(403, OperationOutcome.IssueType.Forbidden, "Erasure is for administrators: the bearer token is not the administrator token.");
+        }
     }
 
     /// <summary>$meta: the tags, security labels and profiles of the current version, as Parameters.return.</summary>

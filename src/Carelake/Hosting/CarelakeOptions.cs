@@ -19,6 +19,9 @@ public sealed class CarelakeOptions
     /// <summary>Developer mode: authentication off (once authentication exists), verbose errors never include stack traces still.</summary>
     public bool Dev { get; set; }
 
+    /// <summary>Bearer token for administrator operations ($expunge) until SMART on FHIR lands; never in a file in the repo: use the environment.</summary>
+    public string? AdminToken { get; set; }
+
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
 
     public int MaxBundleEntries { get; set; } = 10_000;
@@ -87,6 +90,11 @@ public sealed class CarelakeOptions
         if (DemoPatients < 1)
         {
             errors.Add("Carelake:DemoPatients must be at least 1.");
+        }
+
+        if (AdminToken is { Length: > 0 and < 16 })
+        {
+            errors.Add("Carelake:AdminToken must be at least 16 characters (use a random secret).");
         }
 
         if (Validation.ToLowerInvariant() is not ("none" or "core" or "profiles-in-meta"))

@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text;
+using Carelake.Tests.Infrastructure;
+using Hl7.Fhir.Model;
+using Microsoft.Data.Sqlite;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Tests.Http;
+
+/// <summary>$expunge: erasure of a resource with its whole history, administrators only, recorded (issue F3).</summary>
+public sealed class ErasureTests : IAsyncLifetime
+{
+    private const string AdminToken = "test-admin-token-0123456789abcdef";
+
+    private readonly TestServer _server = new() { Configure = o => o.AdminToken = AdminToken };
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    private Task<HttpResponseMessage> ExpungeAsync(string path, string? token, Resource? body = null) =>
+        _server.Client.SendAsync(HttpMethod.Post, $"{path}/$expunge", body is null ? null : Fhir.JsonContent(body), token is null ? [] : [("Authorization", $"Bearer {token}")]);
+
+    [Fact]
+    public async Task Expunge_removes_every_version_and_every_trace_from_the_database_file_and_records_it()
+    {
+        var marker = "Erasable" + Guid.NewGuid().ToString("N")[..10];
+        var patient = await _server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = marker }], Contained = [new Practitioner { Id = "gp", Name = [new HumanName { Family = marker + "Doc" }] }] });
+        patient.BirthDate = "1970-01-01";
+        await _server.Client.PutAsync(patient);
+        Assert.Single(await _server.Client.SearchIdsAsync($"Patient?family={marker}"));
+
+        var reason = new Parameters { Parameter = [new Parameters.ParameterComponent { Name = "reason", Value = new FhirString("Right-to-erasure request 2026-117") }] };
+        using (var response = await ExpungeAsync($"Patient/{patient.Id}", AdminToken, reason))
+        {
+            await Fhir.ExpectStatusAsync(response, HttpStatusCode.OK);
+            var result = await Fhir.ReadAsync<Parameters>(response);
+            Assert.Equal(2, ((UnsignedInt)result.Parameter.Single(p => p.Name == "versions").Value!).Value);
+            var record = ((ResourceReference)result.Parameter.Single(p => p.Name == "record").Value!).Reference!;
+            var audit = await _server.Client.GetResourceAsync<AuditEvent>(record);
+            Assert.Equal($"Patient/{patient.Id}", audit.Entity[0].What!.Reference);
+            Assert.Equal("Right-to-erasure request 2026-117", audit.Entity[0].Description);
+            Assert.Equal(AuditEvent.AuditEventAction.D, audit.Action);
+        }
+
+        // Gone as if it never existed: 404 (not 410), no history, no versions, no search hits.
+        foreach (var path in new[] { $"Patient/{patient.Id}", $"Patient/{patient.Id}/_history", $"Patient/{patient.Id}/_history/1" })
+        {
+            using var gone = await _server.Client.GetAsync(path);
+            await Fhir.ExpectOutcomeAsync(gone, HttpStatusCode.NotFound);
+        }
+
+        Assert.Empty(await _server.Client.SearchIdsAsync($"Patient?family={marker}"));
+        Assert.Empty(await _server.Client.SearchIdsAsync($"Patient?_content={marker}"));
+        Assert.Empty((await _server.Client.GetResourceAsync<Bundle>($"Practitioner?family={marker}&_contained=true")).Entry);
+
+        // Not in the file either: the freed pages were overwritten (checked after a checkpoint empties the WAL).
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_server.DataDir, "carelake.db")};Pooling=False"))
+        {
+            connection.Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            checkpoint.ExecuteNonQuery();
+        }
+
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(_server.DataDir, "carelake.db"));
+        var text = Encoding.UTF8.GetString(bytes);
+        Assert.DoesNotContain(marker, text, StringComparison.OrdinalIgnoreCase);
+
+        using var again = await ExpungeAsync($"Patient/{patient.Id}", AdminToken);
+        await Fhir.ExpectOutcomeAsync(again, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Expunge_is_refused_without_the_administrator_token()
+    {
+        var patient = await _server.Client.CreateAsync(new Patient { Active = true });
+        using (var anonymous = await ExpungeAsync($"Patient/{patient.Id}", null))
+        {
+            await Fhir.ExpectOutcomeAsync(anonymous, HttpStatusCode.Forbidden);
+        }
+
+        using (var wrong = await ExpungeAsync($"Patient/{patient.Id}", AdminToken + "x"))
+        {
+            await Fhir.ExpectOutcomeAsync(wrong, HttpStatusCode.Forbidden);
+        }
+
+        Assert.Equal(patient.Id, (await _server.Client.GetResourceAsync<Patient>($"Patient/{patient.Id}")).Id);
+
+        var unconfigured = new TestServer();
+        await unconfigured.InitializeAsync();
+        try
+        {
+            var other = await unconfigured.Client.CreateAsync(new Patient { Active = true });
+            using var refused = await unconfigured.Client.SendAsync(HttpMethod.Post, $"Patient/{other.Id}/$expunge", null, ("Authorization", "Bearer anything-at-all-long-enough"));
+            var outcome = await Fhir.ExpectOutcomeAsync(refused, HttpStatusCode.Forbidden);
+            Assert.Contains("AdminToken", outcome.Issue[0].Diagnostics, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await unconfigured.DisposeAsync();
+        }
+    }
+}
