@@ -274,9 +274,9 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             case Bundle.HTTPVerb.DELETE when entry.IsConditional:
             {
                 var deleted = await conditional.DeleteAsync(entry.Type, entry.Query!, cancellationToken);
-                return deleted is null
-                    ? new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "204 No Content" } }
-                    : Response("204 No Content", deleted, null);
+                return deleted.Count == 1
+                    ? Response("204 No Content", deleted[0], null)
+                    : new Bundle.EntryComponent { Response = new Bundle.ResponseComponent { Status = "204 No Content" } };
             }
 
             case Bundle.HTTPVerb.PATCH:
@@ -324,6 +324,11 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             var version = entry.Version is { } v
                 ? await resources.VReadAsync(entry.Type, entry.Id!, v, cancellationToken)
                 : await resources.ReadAsync(entry.Type, entry.Id!, cancellationToken);
+            if (NotModified(entry, version))
+            {
+                return Response("304 Not Modified", version, null);
+            }
+
             var component = Response("200 OK", version, null);
             component.FullUrl = $"{baseUrl}/{version.Type}/{version.Id}";
             component.Resource = FhirSerialization.ParseStored(version.Json);
@@ -348,6 +353,29 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             LastModified = version.LastUpdated,
         },
     };
+
+    /// <summary>A read entry's ifNoneMatch (the current ETag, or *) or ifModifiedSince (not newer, to the second).</summary>
+    private static bool NotModified(ParsedEntry entry, ResourceVersion version)
+    {
+        if (entry.IfNoneMatch is { } tags)
+        {
+            return tags.Split(',').Any(tag => tag.Trim() == "*" || (TryVersion(tag) is { } v && v == version.Version));
+        }
+
+        return entry.IfModifiedSince is { } since && version.LastUpdated.ToUnixTimeSeconds() <= since.ToUnixTimeSeconds();
+
+        static long? TryVersion(string tag)
+        {
+            try
+            {
+                return ETags.ParseVersion(tag.Trim());
+            }
+            catch (FhirException)
+            {
+                return null;
+            }
+        }
+    }
 
     private static void CheckIfMatch(ParsedEntry entry, long currentVersion)
     {
@@ -382,6 +410,7 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
         200 => "200 OK",
         201 => "201 Created",
         204 => "204 No Content",
+        304 => "304 Not Modified",
         400 => "400 Bad Request",
         404 => "404 Not Found",
         409 => "409 Conflict",

@@ -25,6 +25,12 @@ internal sealed class ParsedEntry
 
     public long? IfMatch { get; init; }
 
+    /// <summary>request.ifNoneMatch of a read: an ETag (or *) that makes a current match answer 304.</summary>
+    public string? IfNoneMatch { get; init; }
+
+    /// <summary>request.ifModifiedSince of a read: not changed since then answers 304.</summary>
+    public DateTimeOffset? IfModifiedSince { get; init; }
+
     /// <summary>request.ifNoneExist of a POST: create only if this search matches nothing.</summary>
     public string? IfNoneExist { get; init; }
 
@@ -125,6 +131,8 @@ internal sealed class ParsedEntry
             FullUrl = entry.FullUrl,
             IfMatch = ETags.ParseVersion(request.IfMatch),
             IfNoneExist = string.IsNullOrWhiteSpace(request.IfNoneExist) ? null : request.IfNoneExist,
+            IfNoneMatch = string.IsNullOrWhiteSpace(request.IfNoneMatch) ? null : request.IfNoneMatch,
+            IfModifiedSince = request.IfModifiedSince,
             Resource = resource,
         };
     }

@@ -11,7 +11,8 @@ namespace Carelake.Core.Resources;
 /// transaction: concurrent conditional creates of the same identifier store exactly one resource, and the others
 /// answer with it.
 /// </summary>
-public sealed class ConditionalInteractions(ResourceService resources, SearchService search)
+/// <param name="maxDeleteMatches">How many matches a conditional delete may remove (1: single, the default).</param>
+public sealed class ConditionalInteractions(ResourceService resources, SearchService search, int maxDeleteMatches = 1)
 {
     private const int MaxAttempts = 10;
 
@@ -81,12 +82,36 @@ public sealed class ConditionalInteractions(ResourceService resources, SearchSer
         throw FhirException.Conflict($"Conditional update of {type} ({query}) kept conflicting with concurrent writes; retry.");
     }
 
-    /// <summary>DELETE Type?query: one match is deleted, none is a successful no-op, several are a 412.</summary>
-    public async Task<ResourceVersion?> DeleteAsync(string type, string query, CancellationToken cancellationToken)
+    /// <summary>
+    /// DELETE Type?query: none is a successful no-op; one match is deleted; several are a 412 unless multiple deletes
+    /// are enabled (<c>Carelake:ConditionalDeleteMax</c>), then up to that many are deleted in one transaction.
+    /// Returns the deletions (empty: nothing matched).
+    /// </summary>
+    public async Task<IReadOnlyList<ResourceVersion>> DeleteAsync(string type, string query, CancellationToken cancellationToken)
     {
         var condition = await search.ConditionAsync(type, query, "Conditional delete", cancellationToken);
-        var match = await SingleMatchAsync(condition, type, query, cancellationToken);
-        return match is null ? null : await resources.DeleteAsync(type, match.Id, null, cancellationToken);
+        if (maxDeleteMatches <= 1)
+        {
+            var match = await SingleMatchAsync(condition, type, query, cancellationToken);
+            return match is null ? [] : await resources.DeleteAsync(type, match.Id, null, cancellationToken) is { } deleted ? [deleted] : [];
+        }
+
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var matches = await search.MatchAsync(condition, maxDeleteMatches + 1, cancellationToken);
+            if (matches.Count > maxDeleteMatches)
+            {
+                throw FhirException.PreconditionFailed($"'{type}?{query}' matches more than {maxDeleteMatches} resources (Carelake:ConditionalDeleteMax); nothing was deleted.");
+            }
+
+            var writes = matches.Select(m => resources.PrepareDelete(type, m.Id, m.Version)).ToList();
+            if (writes.Count == 0 || (await resources.Store.CommitAsync(writes, cancellationToken)).Succeeded)
+            {
+                return writes.Select(ResourceService.ToVersion).ToList();
+            }
+        }
+
+        throw FhirException.Conflict($"Conditional delete of {type} ({query}) kept conflicting with concurrent writes; retry.");
     }
 
     /// <summary>A conditional reference (<c>Patient?identifier=sys|123</c>) as the Type/id of its one match.</summary>

@@ -9,7 +9,7 @@ namespace Carelake.Endpoints;
 /// The CapabilityStatement, generated from what is implemented: the interactions the endpoints map and the search
 /// parameters the registry indexes. When a feature is added, it is added here in the same change.
 /// </summary>
-public sealed class CapabilityStatementBuilder(CarelakeServices services)
+public sealed class CapabilityStatementBuilder(CarelakeServices services, CarelakeOptions options)
 {
     private static readonly CapabilityStatement.TypeRestfulInteraction[] TypeInteractions =
     [
@@ -56,7 +56,7 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services)
                 ConditionalCreate = true,
                 ConditionalRead = CapabilityStatement.ConditionalReadStatus.FullSupport,
                 ConditionalUpdate = true,
-                ConditionalDelete = CapabilityStatement.ConditionalDeleteStatus.Single,
+                ConditionalDelete = options.ConditionalDeleteMax > 1 ? CapabilityStatement.ConditionalDeleteStatus.Multiple : CapabilityStatement.ConditionalDeleteStatus.Single,
                 Interaction = TypeInteractions.Select(i => new CapabilityStatement.ResourceInteractionComponent { Code = i }).ToList(),
             };
             resource.SearchParam.Add(Param("_id", SearchParamType.Token, "http://hl7.org/fhir/SearchParameter/Resource-id"));

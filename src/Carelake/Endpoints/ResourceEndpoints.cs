@@ -115,7 +115,7 @@ internal static class ResourceEndpoints
             FhirContext.CheckType(type);
             FhirFormats.ForResponse(http.Request);
             var deleted = await services.Conditional.DeleteAsync(type, ConditionOf(http.Request, "DELETE"), http.RequestAborted);
-            await DeletedAsync(http, type, deleted?.Id ?? "(no match)", deleted);
+            await DeletedAsync(http, type, deleted.Count switch { 0 => "(no match)", 1 => deleted[0].Id, _ => $"({deleted.Count} resources)" }, deleted.Count == 1 ? deleted[0] : null);
         }
     }
 

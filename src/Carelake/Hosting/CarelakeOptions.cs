@@ -19,6 +19,9 @@ public sealed class CarelakeOptions
     /// <summary>Developer mode: authentication off (once authentication exists), verbose errors never include stack traces still.</summary>
     public bool Dev { get; set; }
 
+    /// <summary>How many resources one conditional DELETE may remove: 1 (single, default) or more (multiple).</summary>
+    public int ConditionalDeleteMax { get; set; } = 1;
+
     /// <summary>Bearer token for administrator operations ($expunge) until SMART on FHIR lands; never in a file in the repo: use the environment.</summary>
     public string? AdminToken { get; set; }
 
@@ -90,6 +93,11 @@ public sealed class CarelakeOptions
         if (DemoPatients < 1)
         {
             errors.Add("Carelake:DemoPatients must be at least 1.");
+        }
+
+        if (ConditionalDeleteMax is < 1 or > 10_000)
+        {
+            errors.Add("Carelake:ConditionalDeleteMax must be between 1 and 10000.");
         }
 
         if (AdminToken is { Length: > 0 and < 16 })

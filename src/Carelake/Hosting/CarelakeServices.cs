@@ -24,7 +24,7 @@ public sealed class CarelakeServices : IAsyncDisposable
         Validator = new ResourceValidator(store, registry, options.ValidationPolicy);
         Resources = new ResourceService(store, Indexer, time, Validator);
         Search = new SearchService(store, new SearchQueryParser(registry, options.DefaultPageSize, options.MaxPageSize));
-        Conditional = new ConditionalInteractions(Resources, Search);
+        Conditional = new ConditionalInteractions(Resources, Search, options.ConditionalDeleteMax);
         Bundles = new BundleProcessor(Resources, Search, Conditional, options.MaxBundleEntries);
     }
 

@@ -145,6 +145,72 @@ public sealed class ConditionalInteractionTests(TestServer server) : IClassFixtu
         Assert.Equal(2, (await Client.SearchIdsAsync($"Patient?family={family}")).Count);
     }
 
+    [Fact]
+    public async Task Conditional_delete_of_several_matches_works_when_enabled_and_stays_bounded()
+    {
+        var multiple = new TestServer { Configure = o => o.ConditionalDeleteMax = 3 };
+        await multiple.InitializeAsync();
+        try
+        {
+            var metadata = await multiple.Client.GetResourceAsync<CapabilityStatement>("metadata");
+            Assert.Equal(CapabilityStatement.ConditionalDeleteStatus.Multiple, metadata.Rest[0].Resource.First(r => r.Type == "Patient").ConditionalDelete);
+
+            var family = Fhir.Unique("Trio");
+            for (var i = 0; i < 3; i++)
+            {
+                await multiple.Client.CreateAsync(PatientWithMrn(Fhir.Unique("t"), family));
+            }
+
+            using (var deleted = await multiple.Client.DeleteAsync($"Patient?family={family}"))
+            {
+                Assert.True(deleted.IsSuccessStatusCode, await Fhir.DescribeAsync(deleted));
+            }
+
+            Assert.Empty(await multiple.Client.SearchIdsAsync($"Patient?family={family}"));
+
+            var quartet = Fhir.Unique("Quartet");
+            for (var i = 0; i < 4; i++)
+            {
+                await multiple.Client.CreateAsync(PatientWithMrn(Fhir.Unique("q"), quartet));
+            }
+
+            using var tooMany = await multiple.Client.DeleteAsync($"Patient?family={quartet}");
+            await Fhir.ExpectOutcomeAsync(tooMany, HttpStatusCode.PreconditionFailed);
+            Assert.Equal(4, (await multiple.Client.SearchIdsAsync($"Patient?family={quartet}")).Count);
+        }
+        finally
+        {
+            await multiple.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Read_entries_with_ifNoneMatch_or_ifModifiedSince_answer_304_when_unchanged()
+    {
+        var patient = await Client.CreateAsync(PatientWithMrn(Fhir.Unique("read")));
+        Bundle.EntryComponent Read(string? ifNoneMatch, DateTimeOffset? ifModifiedSince) => new()
+        {
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.GET, Url = $"Patient/{patient.Id}", IfNoneMatch = ifNoneMatch, IfModifiedSince = ifModifiedSince },
+        };
+        var batch = new Bundle
+        {
+            Type = Bundle.BundleType.Batch,
+            Entry =
+            [
+                Read("W/\"1\"", null),
+                Read("W/\"7\"", null),
+                Read(null, patient.Meta!.LastUpdated!.Value.AddSeconds(1)),
+                Read(null, patient.Meta.LastUpdated.Value.AddDays(-1)),
+            ],
+        };
+
+        using var response = await Client.PostAsync(string.Empty, Fhir.JsonContent(batch));
+        var result = await Fhir.ReadAsync<Bundle>(response);
+        Assert.Equal(["304 Not Modified", "200 OK", "304 Not Modified", "200 OK"], result.Entry.Select(e => e.Response!.Status).ToList());
+        Assert.Null(result.Entry[0].Resource);
+        Assert.Equal(patient.Id, result.Entry[1].Resource!.Id);
+    }
+
     private static Bundle.EntryComponent ConditionalPost(string fullUrl, Resource resource, string? ifNoneExist) => new()
     {
         FullUrl = fullUrl,

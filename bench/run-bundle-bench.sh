@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Transaction-bundle ingest rate (issue F3): POSTs the 50 Synthea transaction bundles to an empty server, 1 at a time
+# and PARALLEL at a time, with write validation off (Carelake:Validation=none) and with core validation. Prints
+# resources/s per run. Loopback only; stops what it starts.
+#   bench/run-bundle-bench.sh [REPS]          env: BUNDLE_DIR, PARALLEL (4), PORT (18095)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reps=${1:-3}
+bundle_dir=${BUNDLE_DIR:-../shared/data/synthea/r4-transaction-bundles}
+parallel=${PARALLEL:-4}
+port=${PORT:-18095}
+work=$(mktemp -d /tmp/carelake-bundle-bench.XXXXXX)
+dotnet build -c Release src/Carelake -v q -nologo > /dev/null
+carelake="dotnet src/Carelake/bin/Release/net10.0/Carelake.dll"
+mapfile -t bundles < <(find "$bundle_dir" -maxdepth 1 -name '*.json' | sort)
+resources=0
+for f in "${bundles[@]}"; do resources=$((resources + $(jq '.entry | length' "$f"))); done
+echo "${#bundles[@]} bundles, $resources resources; machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+server=""
+trap '[[ -n "$server" ]] && kill "$server" 2> /dev/null; rm -rf "$work"' EXIT
+for validation in none core; do
+  for p in 1 "$parallel"; do
+    for rep in $(seq 1 "$reps"); do
+      data="$work/$validation-$p-$rep"
+      env "Carelake__Validation=$validation" "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" \
+        $carelake serve --data-dir "$data" --urls "http://127.0.0.1:$port" > "$work/server.log" 2>&1 &
+      server=$!
+      for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
+      start=$(date +%s.%N)
+      codes=$(printf '%s\n' "${bundles[@]}" | xargs -P "$p" -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 900 \
+        -H 'Content-Type: application/fhir+json' -H 'Prefer: return=minimal' --data-binary @{} "http://127.0.0.1:$port/fhir")
+      end=$(date +%s.%N)
+      ok=$(grep -c '^200$' <<< "$codes" || true)
+      seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+      rate=$(awk -v n="$resources" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
+      echo "validation=$validation parallel=$p rep=$rep: $ok/${#bundles[@]} bundles ok in $seconds s = $rate resources/s"
+      kill "$server"; wait "$server" 2> /dev/null || true; server=""
+    done
+  done
+done

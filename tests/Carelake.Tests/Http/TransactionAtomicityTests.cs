@@ -1,0 +1,107 @@
+using System.Net;
+using Carelake.Tests.Infrastructure;
+using Hl7.Fhir.Model;
+using Microsoft.Data.Sqlite;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Tests.Http;
+
+/// <summary>
+/// Issue F3 acceptance: a transaction with one bad entry changes nothing — the row counts of every table (resources,
+/// versions, every index table, full text, contained resources) are identical before and after, whichever stage
+/// finds the problem (validation, a conditional reference, a version check inside the store's commit).
+/// </summary>
+public sealed class TransactionAtomicityTests : IAsyncLifetime
+{
+    private readonly TestServer _server = new() { Configure = o => o.Validation = "core" };
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    private Dictionary<string, long> RowCounts()
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'idx_%' OR name IN ('resource', 'resource_version', 'contained_resource', 'resource_text'))";
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            using var count = connection.CreateCommand();
+            count.CommandText = $"SELECT COUNT(*) FROM \"{table}\"";
+            counts[table] = (long)count.ExecuteScalar()!;
+        }
+
+        return counts;
+    }
+
+    private static Bundle Transaction(string family, Resource bad)
+    {
+        var patientUrn = $"urn:uuid:{Guid.NewGuid()}";
+        var bundle = new Bundle { Type = Bundle.BundleType.Transaction };
+        bundle.Entry.Add(new Bundle.EntryComponent
+        {
+            FullUrl = patientUrn,
+            Resource = new Patient { Name = [new HumanName { Family = family }], Contained = [new Practitioner { Id = "gp", Name = [new HumanName { Family = "Gp" }] }], GeneralPractitioner = [new ResourceReference("#gp")] },
+            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+        });
+        for (var i = 0; i < 20; i++)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = $"urn:uuid:{Guid.NewGuid()}",
+                Resource = new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4"), Subject = new ResourceReference(patientUrn), Value = new Quantity(60 + i, "/min", "http://unitsofmeasure.org") },
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+            });
+        }
+
+        bundle.Entry.Add(new Bundle.EntryComponent { FullUrl = $"urn:uuid:{Guid.NewGuid()}", Resource = bad, Request = new Bundle.RequestComponent { Method = bad.Id is null ? Bundle.HTTPVerb.POST : Bundle.HTTPVerb.PUT, Url = bad.Id is null ? bad.TypeName : $"{bad.TypeName}/{bad.Id}" } });
+        return bundle;
+    }
+
+    [Fact]
+    public async Task A_transaction_with_one_bad_entry_leaves_every_table_as_it_was()
+    {
+        // Some data first, so that a partial write or a leftover index row would show.
+        using (var seeded = await _server.Client.PostAsync(string.Empty, Fhir.JsonContent(Transaction(Fhir.Unique("Seed"), new Patient { Active = true }))))
+        {
+            await Fhir.ExpectStatusAsync(seeded, HttpStatusCode.OK);
+        }
+
+        var existing = await _server.Client.CreateAsync(new Patient { Active = true });
+        var before = RowCounts();
+        Assert.True(before["idx_token"] > 0 && before["contained_resource"] > 0 && before["resource_text"] > 0);
+
+        var invalid = new Encounter { Status = Encounter.EncounterStatus.Finished, Class = new Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB"), Period = new Period { Start = "2020-05-02", End = "2020-05-01" } };
+        var ambiguous = new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4"), Subject = new ResourceReference("Patient?active=true") };
+        var stale = new Patient { Id = existing.Id, Active = false };
+        (Resource Bad, HttpStatusCode Status)[] cases = [(invalid, HttpStatusCode.UnprocessableEntity), (ambiguous, HttpStatusCode.PreconditionFailed)];
+        foreach (var (bad, status) in cases)
+        {
+            using var response = await _server.Client.PostAsync(string.Empty, Fhir.JsonContent(Transaction(Fhir.Unique("Doomed"), bad)));
+            await Fhir.ExpectOutcomeAsync(response, status);
+            Assert.Equal(before, RowCounts());
+        }
+
+        // A version check that fails inside the store's commit, after the other 21 writes were applied in its transaction.
+        var staleTransaction = Transaction(Fhir.Unique("Doomed"), stale);
+        staleTransaction.Entry[^1].Request!.IfMatch = "W/\"9\"";
+        using (var response = await _server.Client.PostAsync(string.Empty, Fhir.JsonContent(staleTransaction)))
+        {
+            await Fhir.ExpectOutcomeAsync(response, HttpStatusCode.PreconditionFailed);
+        }
+
+        Assert.Equal(before, RowCounts());
+        Assert.Empty(await _server.Client.SearchIdsAsync("Patient?family=Doomed"));
+    }
+}
