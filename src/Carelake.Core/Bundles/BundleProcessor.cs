@@ -114,6 +114,7 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
         var writes = new List<ResourceWrite>();
         var owners = new List<ParsedEntry>();
         var responses = new Dictionary<int, Bundle.EntryComponent>();
+        var deferred = new List<(int Slot, ParsedEntry Entry, Func<(ResourceWrite, Bundle.EntryComponent)> Prepare)>();
         foreach (var entry in entries.OrderBy(e => ProcessingOrder(e.Method)).ThenBy(e => e.Index))
         {
             switch (entry.Method)
@@ -170,10 +171,6 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                 case Bundle.HTTPVerb.POST:
                 case Bundle.HTTPVerb.PUT:
                 {
-                    // Each attempt works on its own copy: a retried attempt must not see the previous one's rewrites.
-                    var resource = (Resource)entry.Resource!.DeepCopy();
-                    resource.Id = entry.Id;
-                    ReferenceRewriter.Rewrite(resource, map);
                     long currentVersion = 0;
                     var created = true;
                     if (entry.Method == Bundle.HTTPVerb.PUT)
@@ -184,16 +181,69 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                         CheckIfMatch(entry, currentVersion);
                     }
 
-                    var write = resources.PrepareWrite(resource, currentVersion + 1, currentVersion, entry.Method == Bundle.HTTPVerb.POST ? "POST" : "PUT") with { IfNoneExist = entry.Condition };
-                    writes.Add(write);
+                    // Serialising and indexing are the expensive part: done for all entries in parallel below.
+                    var slot = writes.Count;
+                    writes.Add(null!);
                     owners.Add(entry);
-                    responses[entry.Index] = Response(created ? "201 Created" : "200 OK", write, $"{entry.Type}/{entry.Id}/_history/{write.Version}");
+                    var method = entry.Method == Bundle.HTTPVerb.POST ? "POST" : "PUT";
+                    var status = created ? "201 Created" : "200 OK";
+                    var version = currentVersion;
+                    var condition = entry.Condition;
+                    deferred.Add((slot, entry, () =>
+                    {
+                        // Each attempt works on its own copy: a retried attempt must not see the previous one's rewrites.
+                        var resource = (Resource)entry.Resource!.DeepCopy();
+                        resource.Id = entry.Id;
+                        ReferenceRewriter.Rewrite(resource, map);
+                        var write = resources.PrepareWrite(resource, version + 1, version, method) with { IfNoneExist = condition };
+                        return (write, Response(status, write, $"{entry.Type}/{entry.Id}/_history/{write.Version}"));
+                    }));
                     break;
                 }
             }
         }
 
+        PrepareInParallel(deferred, writes, responses, cancellationToken);
         return new PreparedTransaction(writes, owners, responses);
+    }
+
+    /// <summary>Runs the entries' serialise-and-index work on every core; the first failing entry (in bundle order) fails the transaction.</summary>
+    private static void PrepareInParallel(
+        List<(int Slot, ParsedEntry Entry, Func<(ResourceWrite, Bundle.EntryComponent)> Prepare)> work,
+        List<ResourceWrite> writes,
+        Dictionary<int, Bundle.EntryComponent> responses,
+        CancellationToken cancellationToken)
+    {
+        var results = new (ResourceWrite Write, Bundle.EntryComponent Response)[work.Count];
+        var failures = new Exception?[work.Count];
+        Parallel.For(0, work.Count, new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            try
+            {
+                results[i] = work[i].Prepare();
+            }
+            catch (Exception e) when (e is FhirException or InvalidOperationException)
+            {
+                failures[i] = e;
+            }
+        });
+
+        var first = Enumerable.Range(0, work.Count).Where(i => failures[i] is not null).OrderBy(i => work[i].Entry.Index).Select(i => failures[i]).FirstOrDefault();
+        if (first is FhirException fhir)
+        {
+            throw fhir;
+        }
+
+        if (first is not null)
+        {
+            throw new InvalidOperationException(first.Message, first);
+        }
+
+        for (var i = 0; i < work.Count; i++)
+        {
+            writes[work[i].Slot] = results[i].Write;
+            responses[work[i].Entry.Index] = results[i].Response;
+        }
     }
 
     /// <summary>
