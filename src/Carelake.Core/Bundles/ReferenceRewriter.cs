@@ -12,74 +12,53 @@ internal static class ReferenceRewriter
             return;
         }
 
-        Visit(element, map);
-    }
-
-    /// <summary>Every Reference.reference in a resource (contained resources included).</summary>
-    public static List<string> References(Base element)
-    {
-        var found = new List<string>();
-        Collect(element, found);
-        return found;
-    }
-
-    private static void Collect(Base element, List<string> found)
-    {
-        if (element is ResourceReference { Reference: { } reference })
+        foreach (var node in SelfAndDescendants(element))
         {
-            found.Add(reference);
-        }
-
-        foreach (var (_, value) in element.EnumerateElements())
-        {
-            switch (value)
+            switch (node)
             {
-                case Base child:
-                    Collect(child, found);
+                case ResourceReference reference when reference.Reference is { } target && map.TryGetValue(target, out var replacement):
+                    reference.Reference = replacement;
                     break;
-                case IEnumerable<Base> children:
-                    foreach (var child in children)
-                    {
-                        Collect(child, found);
-                    }
-
+                case FhirUri uri when uri.Value is { } value && map.TryGetValue(value, out var replacement):
+                    uri.Value = replacement;
+                    break;
+                case Canonical canonical when canonical.Value is { } value && map.TryGetValue(value, out var replacement):
+                    canonical.Value = replacement;
+                    break;
+                case FhirUrl url when url.Value is { } value && map.TryGetValue(value, out var replacement):
+                    url.Value = replacement;
                     break;
             }
         }
     }
 
-    private static void Visit(Base element, IReadOnlyDictionary<string, string> map)
+    /// <summary>Every Reference.reference in a resource (contained resources included).</summary>
+    public static List<string> References(Base element) =>
+        SelfAndDescendants(element).OfType<ResourceReference>().Select(r => r.Reference).OfType<string>().ToList();
+
+    /// <summary>The element and everything below it, depth first (a parent before its children).</summary>
+    private static IEnumerable<Base> SelfAndDescendants(Base element)
     {
-        switch (element)
+        var pending = new Stack<Base>();
+        pending.Push(element);
+        while (pending.TryPop(out var node))
         {
-            case ResourceReference reference when reference.Reference is { } target && map.TryGetValue(target, out var replacement):
-                reference.Reference = replacement;
-                break;
-            case FhirUri uri when uri.Value is { } value && map.TryGetValue(value, out var replacement):
-                uri.Value = replacement;
-                break;
-            case Canonical canonical when canonical.Value is { } value && map.TryGetValue(value, out var replacement):
-                canonical.Value = replacement;
-                break;
-            case FhirUrl url when url.Value is { } value && map.TryGetValue(value, out var replacement):
-                url.Value = replacement;
-                break;
-        }
-
-        foreach (var (_, value) in element.EnumerateElements())
-        {
-            switch (value)
+            yield return node;
+            foreach (var (_, value) in node.EnumerateElements())
             {
-                case Base child:
-                    Visit(child, map);
-                    break;
-                case IEnumerable<Base> children:
-                    foreach (var child in children)
-                    {
-                        Visit(child, map);
-                    }
+                switch (value)
+                {
+                    case Base child:
+                        pending.Push(child);
+                        break;
+                    case IEnumerable<Base> children:
+                        foreach (var child in children)
+                        {
+                            pending.Push(child);
+                        }
 
-                    break;
+                        break;
+                }
             }
         }
     }
