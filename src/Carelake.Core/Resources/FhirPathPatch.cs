@@ -76,7 +76,7 @@ public static class FhirPathPatch
                 var mapping = ModelInfo.ModelInspector.FindOrImportClassMapping(container.Poco!.GetType())
                     ?? throw Unprocessable(index, $"'{path}' has no children");
                 var element = mapping.FindMappedElementByName(name) ?? throw Unprocessable(index, $"'{name}' is not an element of {mapping.Name}");
-                var (value, suffix) = ValueOf(operation, index);
+                var (value, suffix) = ValueOf(operation, index, element.ImplementingType);
                 var property = element.Choice != ChoiceType.None ? name + suffix : name;
                 if (element.IsCollection)
                 {
@@ -108,7 +108,7 @@ public static class FhirPathPatch
                     throw Unprocessable(index, $"index {at} is beyond the end of '{path}' ({array.Count} items)");
                 }
 
-                array.Insert(at, ValueOf(operation, index).Value);
+                array.Insert(at, ValueOf(operation, index, nodes[0].Poco?.GetType()).Value);
                 break;
             }
 
@@ -123,7 +123,7 @@ public static class FhirPathPatch
             case "replace":
             {
                 var node = Single(nodes, path, index);
-                var (value, suffix) = ValueOf(operation, index);
+                var (value, suffix) = ValueOf(operation, index, node.Poco?.GetType());
                 var (parent, property, position) = Slot(json, node, index);
                 if (position is { } p)
                 {
@@ -242,16 +242,75 @@ public static class FhirPathPatch
     private static bool IsProperty(string key, string name) =>
         key == name || (key.Length > name.Length && key.StartsWith(name, StringComparison.Ordinal) && char.IsUpper(key[name.Length]));
 
-    /// <summary>The operation's value as JSON, and its type suffix for choice elements (Quantity, String …).</summary>
-    private static (JsonNode? Value, string Suffix) ValueOf(Parameters.ParameterComponent operation, int index)
+    /// <summary>
+    /// The operation's value as JSON, and its type suffix for choice elements (Quantity, String …). A data type comes
+    /// as value[x]; a backbone element (Patient.contact …) as nested parts, one per child element, built against
+    /// <paramref name="type"/>, the model class of the element being written.
+    /// </summary>
+    private static (JsonNode? Value, string Suffix) ValueOf(Parameters.ParameterComponent operation, int index, Type? type = null)
     {
-        var value = operation.Part.FirstOrDefault(p => p.Name == "value")?.Value
-            ?? throw Malformed(index, "'value' (value[x]) is required for add, insert and replace");
+        var part = operation.Part.FirstOrDefault(p => p.Name == "value")
+            ?? throw Malformed(index, "'value' is required for add, insert and replace");
+        if (part.Value is { } value)
+        {
+            return DataTypeJson(value);
+        }
+
+        if (part.Part.Count > 0 && type is not null && ModelInfo.ModelInspector.FindOrImportClassMapping(type) is { } mapping)
+        {
+            return (ElementJson(part.Part, mapping, index), string.Empty);
+        }
+
+        throw Malformed(index, "'value' needs a value[x], or parts for the children of a backbone element");
+    }
+
+    private static (JsonNode? Value, string Suffix) DataTypeJson(DataType value)
+    {
         // Serialising through a Parameters gives the exact FHIR JSON of the value and its typed property name.
         var carrier = new Parameters { Parameter = [new Parameters.ParameterComponent { Name = "v", Value = value }] };
         var json = JsonNode.Parse(FhirSerialization.ToJsonBytes(carrier))!["parameter"]![0]!.AsObject();
         var property = json.Select(p => p.Key).First(k => k.StartsWith("value", StringComparison.Ordinal));
         return (json[property]!.DeepClone(), property["value".Length..]);
+    }
+
+    private static JsonObject ElementJson(List<Parameters.ParameterComponent> parts, ClassMapping mapping, int index)
+    {
+        var json = new JsonObject();
+        foreach (var part in parts)
+        {
+            var name = part.Name ?? throw Malformed(index, "every part of a backbone value needs a name");
+            var element = mapping.FindMappedElementByName(name) ?? throw Unprocessable(index, $"'{name}' is not an element of {mapping.Name}");
+            JsonNode? child;
+            var property = name;
+            if (part.Value is { } value)
+            {
+                var (node, suffix) = DataTypeJson(value);
+                child = node;
+                property = element.Choice != ChoiceType.None ? name + suffix : name;
+            }
+            else
+            {
+                var childMapping = ModelInfo.ModelInspector.FindOrImportClassMapping(element.ImplementingType)
+                    ?? throw Unprocessable(index, $"'{name}' takes a value[x]");
+                child = ElementJson(part.Part, childMapping, index);
+            }
+
+            if (element.IsCollection)
+            {
+                if (json[property] is not JsonArray array)
+                {
+                    json[property] = array = [];
+                }
+
+                array.Add(child);
+            }
+            else
+            {
+                json[property] = child;
+            }
+        }
+
+        return json;
     }
 
     private static FhirException Malformed(int index, string problem) =>

@@ -175,6 +175,32 @@ public sealed class PatchTests(TestServer server) : IClassFixture<TestServer>
     }
 
     [Fact]
+    public async Task Fhirpath_patch_adds_a_backbone_element_given_as_parts()
+    {
+        var patient = await CreatePatientAsync();
+        var contact = Operation("add", "Patient", ("name", new FhirString("contact")));
+        var value = new Parameters.ParameterComponent { Name = "value" };
+        value.Part.Add(new Parameters.ParameterComponent { Name = "name", Value = new HumanName { Family = "Next-of-kin" } });
+        value.Part.Add(new Parameters.ParameterComponent { Name = "telecom", Value = new ContactPoint(ContactPoint.ContactPointSystem.Phone, null, "555-0199") });
+        value.Part.Add(new Parameters.ParameterComponent { Name = "telecom", Value = new ContactPoint(ContactPoint.ContactPointSystem.Email, null, "kin@example.org") });
+        contact.Part.Add(value);
+
+        using var response = await FhirPathPatchAsync($"Patient/{patient.Id}", new Parameters { Parameter = [contact] });
+        await Fhir.ExpectStatusAsync(response, HttpStatusCode.OK);
+        var patched = await Fhir.ReadAsync<Patient>(response);
+        var added = Assert.Single(patched.Contact);
+        Assert.Equal("Next-of-kin", added.Name!.Family);
+        Assert.Equal(["555-0199", "kin@example.org"], added.Telecom.Select(t => t.Value).ToList());
+
+        var bad = Operation("add", "Patient", ("name", new FhirString("contact")));
+        var badValue = new Parameters.ParameterComponent { Name = "value" };
+        badValue.Part.Add(new Parameters.ParameterComponent { Name = "shoeSize", Value = new FhirString("42") });
+        bad.Part.Add(badValue);
+        using var refused = await FhirPathPatchAsync($"Patient/{patient.Id}", new Parameters { Parameter = [bad] });
+        await Fhir.ExpectOutcomeAsync(refused, HttpStatusCode.UnprocessableEntity);
+    }
+
+    [Fact]
     public async Task Patch_entries_in_a_transaction_apply_with_the_rest_or_not_at_all()
     {
         var patient = await CreatePatientAsync();

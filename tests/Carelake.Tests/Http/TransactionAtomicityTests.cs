@@ -70,6 +70,42 @@ public sealed class TransactionAtomicityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Entries_that_refer_to_each_other_in_both_directions_are_linked_to_the_ids_assigned()
+    {
+        var patientUrn = $"urn:uuid:{Guid.NewGuid()}";
+        var linkedUrn = $"urn:uuid:{Guid.NewGuid()}";
+        var family = Fhir.Unique("Cycle");
+        var bundle = new Bundle
+        {
+            Type = Bundle.BundleType.Transaction,
+            Entry =
+            [
+                new Bundle.EntryComponent
+                {
+                    FullUrl = patientUrn,
+                    Resource = new Patient { Name = [new HumanName { Family = family }], Link = [new Patient.LinkComponent { Other = new ResourceReference(linkedUrn), Type = Patient.LinkType.Seealso }] },
+                    Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+                },
+                new Bundle.EntryComponent
+                {
+                    FullUrl = linkedUrn,
+                    Resource = new Patient { Name = [new HumanName { Family = family + "Twin" }], Link = [new Patient.LinkComponent { Other = new ResourceReference(patientUrn), Type = Patient.LinkType.Seealso }] },
+                    Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient" },
+                },
+            ],
+        };
+
+        using var response = await _server.Client.PostAsync(string.Empty, Fhir.JsonContent(bundle));
+        await Fhir.ExpectStatusAsync(response, HttpStatusCode.OK);
+        var ids = (await Fhir.ReadAsync<Bundle>(response)).Entry.Select(e => e.Response!.Location!.Split('/')[1]).ToList();
+        var first = await _server.Client.GetResourceAsync<Patient>($"Patient/{ids[0]}");
+        var second = await _server.Client.GetResourceAsync<Patient>($"Patient/{ids[1]}");
+        Assert.Equal($"Patient/{ids[1]}", first.Link[0].Other.Reference);
+        Assert.Equal($"Patient/{ids[0]}", second.Link[0].Other.Reference);
+        Assert.Equal([ids[0]], await _server.Client.SearchIdsAsync($"Patient?link=Patient/{ids[1]}"));
+    }
+
+    [Fact]
     public async Task A_transaction_with_one_bad_entry_leaves_every_table_as_it_was()
     {
         // Some data first, so that a partial write or a leftover index row would show.
