@@ -155,6 +155,37 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
             FhirDateRange.TryParse(value, out var range) ? range : throw FhirException.BadRequest($"{key}: '{value}' is not a FHIR date.");
     }
 
+    private static readonly string[] MetaCodes = ["_tag", "_security", "_profile"];
+
+    /// <summary>Type- or system-level $meta: the tags, security labels and profiles in use on current resources (up to 1,000 of each).</summary>
+    public async Task<Meta> MetaInUseAsync(string? type, CancellationToken cancellationToken)
+    {
+        var parameters = MetaCodes
+            .Select(code => parser.Registry.TryGet(type ?? "Resource", code, out var p) ? p : null)
+            .OfType<SearchParameterInfo>()
+            .ToList();
+        var meta = new Meta();
+        var profiles = new List<string>();
+        foreach (var (paramId, system, value) in await store.DistinctValuesAsync(parameters, type, 1000, cancellationToken))
+        {
+            switch (parameters.First(p => p.Id == paramId).Code)
+            {
+                case "_tag":
+                    meta.Tag.Add(new Coding(system, value));
+                    break;
+                case "_security":
+                    meta.Security.Add(new Coding(system, value));
+                    break;
+                default:
+                    profiles.Add(value);
+                    break;
+            }
+        }
+
+        meta.Profile = profiles.Order(StringComparer.Ordinal);
+        return meta;
+    }
+
     /// <summary>
     /// The search of a conditional interaction (If-None-Exist, <c>PUT/DELETE Type?…</c>, <c>ifNoneExist</c>, a
     /// conditional reference). Strict: an unknown parameter is an error, because ignoring it would widen the match

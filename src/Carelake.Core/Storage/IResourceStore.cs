@@ -46,6 +46,12 @@ public interface IResourceStore : IAsyncDisposable
     Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The distinct values of token or uri parameters over current resources (of one type, or all): what type- and
+    /// system-level $meta report for _tag, _security and _profile. At most <paramref name="limit"/> per parameter.
+    /// </summary>
+    Task<IReadOnlyList<(int ParamId, string? System, string Value)>> DistinctValuesAsync(IReadOnlyList<SearchParameterInfo> parameters, string? type, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Erasure (right to be forgotten): removes a resource with every version and index row, and overwrites the
     /// freed storage, so nothing of it can be read back. Returns how many versions were removed (0: unknown).
     /// </summary>

@@ -404,6 +404,36 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             return rows;
         });
 
+    public Task<IReadOnlyList<(int ParamId, string? System, string Value)>> DistinctValuesAsync(IReadOnlyList<SearchParameterInfo> parameters, string? type, int limit, CancellationToken cancellationToken) =>
+        WithReaderAsync<IReadOnlyList<(int, string?, string)>>(connection =>
+        {
+            var values = new List<(int, string?, string)>();
+            foreach (var parameter in parameters)
+            {
+                using var command = connection.CreateCommand();
+                var (table, columns) = parameter.Type == Hl7.Fhir.Model.SearchParamType.Uri ? ("idx_uri", "NULL, x.uri") : ("idx_token", "x.system, x.code");
+                command.CommandText = $"SELECT DISTINCT {columns} FROM {table} x" + (type is null ? string.Empty : " JOIN resource r ON r.sid = x.sid AND r.type = $type")
+                    + " WHERE x.param_id = $param AND x.sid > 0 LIMIT $limit";
+                command.Parameters.AddWithValue("$param", parameter.Id);
+                command.Parameters.AddWithValue("$limit", limit);
+                if (type is not null)
+                {
+                    command.Parameters.AddWithValue("$type", type);
+                }
+
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    if (!reader.IsDBNull(1))
+                    {
+                        values.Add((parameter.Id, reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1)));
+                    }
+                }
+            }
+
+            return values;
+        });
+
     public async Task<long> EraseAsync(string type, string id, CancellationToken cancellationToken)
     {
         var result = await (_writer ?? throw new InvalidOperationException("The store is not initialised.")).EraseAsync(type, id, cancellationToken);

@@ -38,6 +38,12 @@ internal static class ResourceEndpoints
         fhir.MapGet("/{type}/{id}/$validate", (HttpContext http, string type, string id, CarelakeServices services) => ValidateAsync(http, type, id, services));
         fhir.MapPost("/{type}/{id}/$expunge", ExpungeAsync);
         fhir.MapGet("/{type}/{id}/$meta", MetaAsync);
+        fhir.MapGet("/{type}/$meta", (HttpContext http, string type, CarelakeServices services) =>
+        {
+            FhirContext.CheckType(type);
+            return MetaInUseAsync(http, type, services);
+        });
+        fhir.MapGet("/$meta", (HttpContext http, CarelakeServices services) => MetaInUseAsync(http, null, services));
         fhir.MapPost("/{type}/{id}/$meta-add", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: true));
         fhir.MapPost("/{type}/{id}/$meta-delete", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: false));
         fhir.MapGet("/Patient/{id}/$everything", EverythingAsync);
@@ -366,6 +372,13 @@ internal static class ResourceEndpoints
         FhirFormats.ForResponse(http.Request);
         var current = await services.Resources.ReadAsync(type, id, http.RequestAborted);
         await FhirResponses.WritePocoAsync(http, MetaParameters(current), 200, http.RequestAborted);
+    }
+
+    private static async Task MetaInUseAsync(HttpContext http, string? type, CarelakeServices services)
+    {
+        FhirFormats.ForResponse(http.Request);
+        var meta = await services.Search.MetaInUseAsync(type, http.RequestAborted);
+        await FhirResponses.WritePocoAsync(http, new Parameters { Parameter = [new Parameters.ParameterComponent { Name = "return", Value = meta }] }, 200, http.RequestAborted);
     }
 
     /// <summary>$meta-add / $meta-delete with Parameters.meta; answers with the resulting meta.</summary>

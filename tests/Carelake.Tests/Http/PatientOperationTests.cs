@@ -161,6 +161,30 @@ public sealed class PatientOperationTests(TestServer server) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task Type_and_system_meta_list_the_tags_labels_and_profiles_in_use()
+    {
+        var tag = Fhir.Unique("tag");
+        var profile = "http://example.org/StructureDefinition/" + Fhir.Unique("p");
+        await Client.CreateAsync(new Patient { Active = true, Meta = new Meta { Tag = [new Coding("http://example.org/tags", tag)], Profile = [profile] } });
+        await Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+            Meta = new Meta { Security = [new Coding("http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "R")] },
+        });
+
+        static Meta Of(Parameters parameters) => (Meta)parameters.Parameter.Single(p => p.Name == "return").Value!;
+        var patients = Of(await Client.GetResourceAsync<Parameters>("Patient/$meta"));
+        Assert.Contains(patients.Tag, t => t.System == "http://example.org/tags" && t.Code == tag);
+        Assert.Contains(profile, patients.Profile);
+        Assert.DoesNotContain(patients.Security, s => s.Code == "R");
+
+        var everything = Of(await Client.GetResourceAsync<Parameters>("$meta"));
+        Assert.Contains(everything.Tag, t => t.Code == tag);
+        Assert.Contains(everything.Security, s => s.Code == "R");
+    }
+
+    [Fact]
     public async Task Everything_of_an_unknown_patient_or_with_a_bad_parameter_is_an_error()
     {
         using var unknown = await Client.GetAsync($"Patient/{Fhir.NewId()}/$everything");
