@@ -12,27 +12,7 @@ public sealed class ContainedAndTerminologySearchTests(TestServer server) : ICla
     private async Task<string> CreateHierarchyAsync()
     {
         var system = "http://example.org/cs/" + Fhir.Unique("h");
-        var angina = new CodeSystem.ConceptDefinitionComponent { Code = "angina" };
-        angina.Property.Add(new CodeSystem.ConceptPropertyComponent { Code = "parent", Value = new Code("pain") });
-        await server.Client.CreateAsync(new CodeSystem
-        {
-            Url = system,
-            Status = PublicationStatus.Active,
-            Content = CodeSystemContentMode.Complete,
-            Concept =
-            [
-                new CodeSystem.ConceptDefinitionComponent
-                {
-                    Code = "disorder",
-                    Concept =
-                    [
-                        new CodeSystem.ConceptDefinitionComponent { Code = "heart", Concept = [new CodeSystem.ConceptDefinitionComponent { Code = "mi" }, angina] },
-                        new CodeSystem.ConceptDefinitionComponent { Code = "lung" },
-                    ],
-                },
-                new CodeSystem.ConceptDefinitionComponent { Code = "pain" },
-            ],
-        });
+        await server.Client.CreateAsync(TestCodeSystems.Findings(system));
         return system;
     }
 

@@ -232,28 +232,9 @@ public sealed class OracleFixture : IAsyncLifetime
         };
 
         // disorder > (heart > (mi, angina), lung); pain > angina (a second parent, by property).
-        var angina = new CodeSystem.ConceptDefinitionComponent { Code = "angina", Display = "Angina" };
-        angina.Property.Add(new CodeSystem.ConceptPropertyComponent { Code = "parent", Value = new Code("pain") });
-        yield return new CodeSystem
-        {
-            Id = "oracle-cs",
-            Url = "http://example.org/fhir/CodeSystem/oracle-findings",
-            Status = PublicationStatus.Active,
-            Content = CodeSystemContentMode.Complete,
-            Concept =
-            [
-                new CodeSystem.ConceptDefinitionComponent
-                {
-                    Code = "disorder",
-                    Concept =
-                    [
-                        new CodeSystem.ConceptDefinitionComponent { Code = "heart", Concept = [new CodeSystem.ConceptDefinitionComponent { Code = "mi" }, angina] },
-                        new CodeSystem.ConceptDefinitionComponent { Code = "lung" },
-                    ],
-                },
-                new CodeSystem.ConceptDefinitionComponent { Code = "pain" },
-            ],
-        };
+        var findingsSystem = TestCodeSystems.Findings("http://example.org/fhir/CodeSystem/oracle-findings");
+        findingsSystem.Id = "oracle-cs";
+        yield return findingsSystem;
         string[] findings = ["disorder", "heart", "mi", "angina", "lung", "pain", "mi", "angina"];
         for (var i = 0; i < findings.Length; i++)
         {
