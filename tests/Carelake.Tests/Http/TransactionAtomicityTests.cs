@@ -70,6 +70,31 @@ public sealed class TransactionAtomicityTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_transaction_of_five_thousand_entries_commits_whole()
+    {
+        var family = Fhir.Unique("Bulk");
+        var bundle = Transaction(family, new Patient { Active = true });
+        var patientUrn = bundle.Entry[0].FullUrl;
+        while (bundle.Entry.Count < 5_000)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = $"urn:uuid:{Guid.NewGuid()}",
+                Resource = new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "8867-4"), Subject = new ResourceReference(patientUrn) },
+                Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+            });
+        }
+
+        using var response = await _server.Client.PostAsync(string.Empty, Fhir.JsonContent(bundle));
+        await Fhir.ExpectStatusAsync(response, HttpStatusCode.OK);
+        var result = await Fhir.ReadAsync<Bundle>(response);
+        Assert.Equal(5_000, result.Entry.Count);
+        Assert.All(result.Entry, e => Assert.StartsWith("201", e.Response!.Status, StringComparison.Ordinal));
+        var patientId = Assert.Single(await _server.Client.SearchIdsAsync($"Patient?family={family}"));
+        Assert.Equal(4_998, (await _server.Client.GetResourceAsync<Bundle>($"Observation?subject=Patient/{patientId}&_summary=count")).Total);
+    }
+
+    [Fact]
     public async Task Entries_that_refer_to_each_other_in_both_directions_are_linked_to_the_ids_assigned()
     {
         var patientUrn = $"urn:uuid:{Guid.NewGuid()}";
