@@ -10,7 +10,7 @@ namespace Carelake.Core.Search;
 /// Extracts index values from a resource by evaluating each parameter's FHIRPath expression. Expressions are compiled
 /// once per (type, parameter) and cached; compilation failures disable that parameter instead of failing writes.
 /// </summary>
-public sealed class SearchIndexer(SearchParameterRegistry registry)
+public sealed partial class SearchIndexer(SearchParameterRegistry registry)
 {
     private static readonly FhirPathCompiler Compiler = new();
 
@@ -68,6 +68,18 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
                 continue;
             }
 
+            if (parameter.MemberPaths is { } paths)
+            {
+                // Plain member paths (Observation.code, Patient.name.given): walked on the model directly, with the
+                // same result as FHIRPath and without its per-evaluation allocations.
+                foreach (var element in Walk(resource, paths))
+                {
+                    AddValues(parameter.Info, element, values);
+                }
+
+                continue;
+            }
+
             IEnumerable<PocoNode> nodes;
             try
             {
@@ -105,7 +117,11 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
                 var components = parameter.Components
                     .Select(c => (Info: parameter with { Type = c.Type, Id = 0, Components = [], TargetTypeFilter = null }, Expression: Compiler.Compile(c.Expression)))
                     .ToArray();
-                compiled.Add(new CompiledParameter(parameter, Compiler.Compile(parameter.Expression), components) { RootElements = RootElementsOf(parameter) });
+                compiled.Add(new CompiledParameter(parameter, Compiler.Compile(parameter.Expression), components)
+                {
+                    RootElements = RootElementsOf(parameter),
+                    MemberPaths = components.Length == 0 ? MemberPathsOf(parameter) : null,
+                });
             }
             catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or NotSupportedException)
             {
@@ -464,5 +480,69 @@ public sealed class SearchIndexer(SearchParameterRegistry registry)
     private sealed record CompiledParameter(SearchParameterInfo Info, CompiledExpression Expression, (SearchParameterInfo Info, CompiledExpression Expression)[] Components)
     {
         public string[]? RootElements { get; init; }
+
+        /// <summary>Set when the expression is a union of plain member paths from the resource (no functions, casts or filters).</summary>
+        public string[][]? MemberPaths { get; init; }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z]+(\.[a-z][A-Za-z0-9]*)+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex MemberPath();
+
+    /// <summary>The paths of an expression like <c>Observation.code | Observation.component.code</c>; null for anything else.</summary>
+    internal static string[][]? MemberPathsOf(SearchParameterInfo parameter)
+    {
+        var paths = new List<string[]>();
+        foreach (var part in parameter.Expression.Split('|'))
+        {
+            var text = part.Trim();
+            if (!MemberPath().IsMatch(text) || !text.StartsWith(parameter.ResourceType + ".", StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            paths.Add(text.Split('.')[1..]);
+        }
+
+        return paths.Count > 0 ? [.. paths] : null;
+    }
+
+    /// <summary>The elements a member path reaches, flattening lists at every step, in document order per path.</summary>
+    private static List<Base> Walk(Resource resource, string[][] paths)
+    {
+        var found = new List<Base>();
+        var frontier = new List<Base>();
+        var next = new List<Base>();
+        foreach (var path in paths)
+        {
+            frontier.Clear();
+            frontier.Add(resource);
+            foreach (var name in path)
+            {
+                next.Clear();
+                foreach (var element in frontier)
+                {
+                    if (!element.TryGetValue(name, out var value))
+                    {
+                        continue;
+                    }
+
+                    switch (value)
+                    {
+                        case Base single:
+                            next.Add(single);
+                            break;
+                        case IEnumerable<Base> many:
+                            next.AddRange(many);
+                            break;
+                    }
+                }
+
+                (frontier, next) = (next, frontier);
+            }
+
+            found.AddRange(frontier);
+        }
+
+        return found;
     }
 }
