@@ -222,21 +222,18 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             {
                 results[i] = work[i].Prepare();
             }
-            catch (Exception e) when (e is FhirException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Kept per entry so the caller sees the same exception a sequential loop would have thrown first,
+                // not an AggregateException that the error mapping would not recognise.
                 failures[i] = e;
             }
         });
 
         var first = Enumerable.Range(0, work.Count).Where(i => failures[i] is not null).OrderBy(i => work[i].Entry.Index).Select(i => failures[i]).FirstOrDefault();
-        if (first is FhirException fhir)
-        {
-            throw fhir;
-        }
-
         if (first is not null)
         {
-            throw new InvalidOperationException(first.Message, first);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
         }
 
         for (var i = 0; i < work.Count; i++)
@@ -374,7 +371,7 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             var version = entry.Version is { } v
                 ? await resources.VReadAsync(entry.Type, entry.Id!, v, cancellationToken)
                 : await resources.ReadAsync(entry.Type, entry.Id!, cancellationToken);
-            if (NotModified(entry, version))
+            if (ETags.NotModified([entry.IfNoneMatch], entry.IfModifiedSince, version.Version, version.LastUpdated))
             {
                 return Response("304 Not Modified", version, null);
             }
@@ -403,29 +400,6 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             LastModified = version.LastUpdated,
         },
     };
-
-    /// <summary>A read entry's ifNoneMatch (the current ETag, or *) or ifModifiedSince (not newer, to the second).</summary>
-    private static bool NotModified(ParsedEntry entry, ResourceVersion version)
-    {
-        if (entry.IfNoneMatch is { } tags)
-        {
-            return tags.Split(',').Any(tag => tag.Trim() == "*" || (TryVersion(tag) is { } v && v == version.Version));
-        }
-
-        return entry.IfModifiedSince is { } since && version.LastUpdated.ToUnixTimeSeconds() <= since.ToUnixTimeSeconds();
-
-        static long? TryVersion(string tag)
-        {
-            try
-            {
-                return ETags.ParseVersion(tag.Trim());
-            }
-            catch (FhirException)
-            {
-                return null;
-            }
-        }
-    }
 
     private static void CheckIfMatch(ParsedEntry entry, long currentVersion)
     {

@@ -131,16 +131,7 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
         };
         var page = await store.SearchAsync(query, cancellationToken);
         var path = $"Patient/{patientId}/$everything";
-        var links = new List<(string, string)> { ("self", Link(baseUrl, path, used, cursor)), ("first", Link(baseUrl, path, used, null)) };
-        if (page.NextCursor is not null)
-        {
-            links.Add(("next", Link(baseUrl, path, used, page.NextCursor)));
-        }
-
-        if (page.PreviousCursor is not null)
-        {
-            links.Add(("previous", Link(baseUrl, path, used, page.PreviousCursor)));
-        }
+        var links = PageLinks(baseUrl, path, used, cursor, page);
 
         return new SearchResultBundle
         {
@@ -218,20 +209,7 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
         var query = compartment is null ? parsed.Query : parsed.Query with { Compartment = compartment };
         query = await _terminology.ResolveAsync(query, cancellationToken);
         var page = await store.SearchAsync(query, cancellationToken);
-        var links = new List<(string, string)>
-        {
-            ("self", Link(baseUrl, path, parsed.Used, parsed.Query.Cursor)),
-            ("first", Link(baseUrl, path, parsed.Used, null)),
-        };
-        if (page.NextCursor is not null)
-        {
-            links.Add(("next", Link(baseUrl, path, parsed.Used, page.NextCursor)));
-        }
-
-        if (page.PreviousCursor is not null)
-        {
-            links.Add(("previous", Link(baseUrl, path, parsed.Used, page.PreviousCursor)));
-        }
+        var links = PageLinks(baseUrl, path, parsed.Used, parsed.Query.Cursor, page);
 
         OperationOutcome? outcome = null;
         if (parsed.Ignored.Count > 0)
@@ -303,6 +281,23 @@ public sealed class SearchService(IResourceStore store, SearchQueryParser parser
         }
 
         return new SearchResultBundle { Type = Bundle.BundleType.History, Links = links, Entries = page.Versions };
+    }
+
+    /// <summary>self and first, and next / previous where the page has them: cursors are the only paging state.</summary>
+    private static List<(string, string)> PageLinks(string baseUrl, string path, IReadOnlyList<KeyValuePair<string, string>> used, string? cursor, SearchPage page)
+    {
+        var links = new List<(string, string)> { ("self", Link(baseUrl, path, used, cursor)), ("first", Link(baseUrl, path, used, null)) };
+        if (page.NextCursor is not null)
+        {
+            links.Add(("next", Link(baseUrl, path, used, page.NextCursor)));
+        }
+
+        if (page.PreviousCursor is not null)
+        {
+            links.Add(("previous", Link(baseUrl, path, used, page.PreviousCursor)));
+        }
+
+        return links;
     }
 
     private static DateTimeOffset ParseInstant(string value, string key) =>

@@ -134,19 +134,6 @@ public sealed class TerminologyResolver(IResourceStore store, SearchParameterReg
             return stored is { Deleted: false, Json: { } json } ? (T)FhirSerialization.ParseStored(json) : null;
         }
 
-        if (!registry.TryGet(type, "url", out var url))
-        {
-            return null;
-        }
-
-        var parts = reference.Split('|', 2);
-        var criteria = new List<SearchCriterion> { new("url", url, SearchModifier.None, [new UriSearchValue(parts[0])]) };
-        if (parts.Length == 2 && registry.TryGet(type, "version", out var version))
-        {
-            criteria.Add(new SearchCriterion("version", version, SearchModifier.None, [new TokenSearchValue(null, parts[1])]));
-        }
-
-        var page = await store.SearchAsync(new SearchQuery { ResourceType = type, Count = 1, Criteria = criteria }, cancellationToken);
-        return page.Resources.Count > 0 && page.Resources[0].Json is { } found ? (T)FhirSerialization.ParseStored(found) : null;
+        return await CanonicalResources.FindAsync(store, registry, type, reference, cancellationToken) as T;
     }
 }

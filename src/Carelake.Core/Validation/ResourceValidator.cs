@@ -98,7 +98,10 @@ public sealed class ResourceValidator
 #pragma warning restore CS0618
         });
 
-    private MultiResolver Resolver => new(Core.Value, _stored);
+    /// <summary>The core specification first, then what is stored here; built on first use (the core loads specification.zip).</summary>
+    private MultiResolver Resolver => _resolver ??= new MultiResolver(Core.Value, _stored);
+
+    private MultiResolver? _resolver;
 
     public static bool HasErrors(OperationOutcome outcome) =>
         outcome.Issue.Any(i => i.Severity is OperationOutcome.IssueSeverity.Error or OperationOutcome.IssueSeverity.Fatal);
@@ -124,24 +127,11 @@ public sealed class ResourceValidator
 
         public async Task<Resource?> ResolveByCanonicalUriAsync(string uri)
         {
-            var parts = uri.Split('|', 2);
             foreach (var type in new[] { "StructureDefinition", "ValueSet", "CodeSystem" })
             {
-                if (!registry.TryGet(type, "url", out var url))
+                if (await CanonicalResources.FindAsync(store, registry, type, uri, CancellationToken.None) is { } found)
                 {
-                    continue;
-                }
-
-                var criteria = new List<SearchCriterion> { new("url", url, SearchModifier.None, [new UriSearchValue(parts[0])]) };
-                if (parts.Length == 2 && registry.TryGet(type, "version", out var version))
-                {
-                    criteria.Add(new SearchCriterion("version", version, SearchModifier.None, [new TokenSearchValue(null, parts[1])]));
-                }
-
-                var page = await store.SearchAsync(new SearchQuery { ResourceType = type, Count = 1, Criteria = criteria }, CancellationToken.None);
-                if (page.Resources.Count > 0 && page.Resources[0].Json is { } json)
-                {
-                    return FhirSerialization.ParseStored(json);
+                    return found;
                 }
             }
 

@@ -460,31 +460,10 @@ internal static class ResourceEndpoints
 
     private static bool NotModified(HttpRequest request, ResourceVersion version)
     {
-        var ifNoneMatch = request.Headers.IfNoneMatch;
-        if (ifNoneMatch.Count > 0)
-        {
-            return ifNoneMatch.Any(tag => tag is not null && (tag.Trim() == "*" || tag.Split(',').Any(t => SafeVersion(t) == version.Version)));
-        }
-
-        if (request.Headers.IfModifiedSince.Count > 0
-            && DateTimeOffset.TryParse(request.Headers.IfModifiedSince[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var since))
-        {
-            // HTTP dates have whole seconds; compare at that precision.
-            return version.LastUpdated.ToUnixTimeSeconds() <= since.ToUnixTimeSeconds();
-        }
-
-        return false;
-    }
-
-    private static long? SafeVersion(string tag)
-    {
-        try
-        {
-            return ETags.ParseVersion(tag);
-        }
-        catch (FhirException)
-        {
-            return null;
-        }
+        DateTimeOffset? since = request.Headers.IfModifiedSince.Count > 0
+            && DateTimeOffset.TryParse(request.Headers.IfModifiedSince[0], System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed)
+                ? parsed
+                : null;
+        return ETags.NotModified(request.Headers.IfNoneMatch, since, version.Version, version.LastUpdated);
     }
 }
