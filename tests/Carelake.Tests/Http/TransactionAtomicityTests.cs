@@ -165,4 +165,32 @@ public sealed class TransactionAtomicityTests : IAsyncLifetime
         Assert.Equal(before, RowCounts());
         Assert.Empty(await _server.Client.SearchIdsAsync("Patient?family=Doomed"));
     }
+
+    [Fact]
+    public async Task A_unit_whose_last_write_fails_the_stores_version_check_writes_none_of_its_writes()
+    {
+        // Straight to the store, so the check that fails is the one inside the commit (no earlier stage can catch it).
+        var existing = await _server.Client.CreateAsync(new Patient { Active = true });
+        var resources = _server.Services.Resources;
+        var fresh = new List<Carelake.Core.Storage.ResourceWrite>();
+        for (var i = 0; i < 50; i++)
+        {
+            fresh.Add(resources.PrepareWrite(new Patient { Id = $"unit-{i}", Name = [new HumanName { Family = "Unit" }] }, 1, 0, "POST"));
+        }
+
+        var stale = resources.PrepareWrite(new Patient { Id = existing.Id, Active = false }, 5, 4, "PUT");
+        var before = RowCounts();
+
+        var result = await resources.Store.CommitAsync([.. fresh, stale], CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(50, result.ConflictIndex);
+        Assert.Equal(1, result.ActualVersion);
+        Assert.Equal(before, RowCounts());
+        Assert.Empty(await _server.Client.SearchIdsAsync("Patient?family=Unit"));
+
+        // The same unit without the stale write commits whole.
+        Assert.True((await resources.Store.CommitAsync(fresh, CancellationToken.None)).Succeeded);
+        Assert.Equal(50, (await _server.Client.SearchIdsAsync("Patient?family=Unit&_count=100")).Count);
+    }
 }
