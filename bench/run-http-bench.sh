@@ -122,7 +122,7 @@ start_server() {
     for _attempt in 1 2 3; do
         PORT="$(free_port)"
         BASE="http://127.0.0.1:$PORT/fhir"
-        env "$@" "${CARELAKE[@]}" serve --data-dir "$data_dir" --urls "http://127.0.0.1:$PORT" > "$log_file" 2>&1 &
+        env "$@" "${CARELAKE[@]}" serve --dev --data-dir "$data_dir" --urls "http://127.0.0.1:$PORT" > "$log_file" 2>&1 &
         SERVER_PID=$!
         for _ in $(seq 1 600); do
             if ! kill -0 "$SERVER_PID" 2> /dev/null; then

@@ -25,7 +25,7 @@ du -sh "$work/data"
 python3 bench/make-search-queries.py "$work/gen" "$work/queries.txt" 5
 
 # The access log is switched off for the measurement (its cost is measured separately in docs/benchmarks.md).
-env "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" $carelake serve --data-dir "$work/data" --urls "http://127.0.0.1:$port" > "$work/server.log" 2>&1 &
+env "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" $carelake serve --dev --data-dir "$work/data" --urls "http://127.0.0.1:$port" > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
