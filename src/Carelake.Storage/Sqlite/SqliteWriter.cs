@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
+using Carelake.Storage.SearchSql;
 using Microsoft.Data.Sqlite;
 
 namespace Carelake.Storage.Sqlite;
@@ -259,15 +260,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     /// <summary>Whether a search matches anything, seen from inside the committing transaction (earlier units included).</summary>
-    private bool Matches(SearchQuery condition)
-    {
-        var (sql, parameters) = SqliteSearchSql.BuildCount(condition);
-        using var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        command.Parameters.AddRange(parameters);
-        return (long)command.ExecuteScalar()! > 0;
-    }
+    private bool Matches(SearchQuery condition) => SqlReads.Matches(_connection, _transaction!, SqlDialect.Sqlite, condition);
 
     /// <summary>The surrogate id and current version of a resource, or (0, 0) when it was never written.</summary>
     private (long Sid, long Version) ReadCurrent(string type, string id)
