@@ -9,6 +9,7 @@ namespace Carelake.Tests.Http;
 /// The common search shapes use indexes: no scan of the resource table, no temporary sort, index tables reached
 /// through their covering or sid indexes. Checked with SQLite's EXPLAIN QUERY PLAN on the real schema.
 /// </summary>
+[Trait("Provider", "SqliteOnly")]
 public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer>
 {
     public static TheoryData<string, string> Queries => new()
