@@ -71,6 +71,18 @@ public sealed class TestPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>Options that open the storage of a data folder, as the server and the CLI did for the same folder.</summary>
+    public static async Task<Carelake.Hosting.CarelakeOptions> OptionsForAsync(string dataDir)
+    {
+        var options = new Carelake.Hosting.CarelakeOptions { DataDir = dataDir };
+        if (Enabled)
+        {
+            options.Database.ConnectionString = await DatabaseForAsync(dataDir);
+        }
+
+        return options;
+    }
+
     public static async Task<TestPostgres> StartAsync()
     {
         var binaries = FindBinaries();
@@ -111,6 +123,9 @@ public sealed class TestPostgres : IAsyncDisposable
 
     /// <summary>A fast shutdown: open sessions are terminated, as in an operator's restart or a failover.</summary>
     public Task StopServerAsync() => RunPostgresToolAsync("pg_ctl", ["-D", DataFolder, "-m", "fast", "-w", "stop"]);
+
+    /// <summary>An immediate shutdown (SIGQUIT to the postmaster): what a crash looks like, open transactions are lost.</summary>
+    public Task KillServerAsync() => RunPostgresToolAsync("pg_ctl", ["-D", DataFolder, "-m", "immediate", "-w", "stop"]);
 
     private string Settings() =>
         $"-p {Port} -c listen_addresses=127.0.0.1 -k {_root} -c max_connections=400 -c fsync=off -c full_page_writes=off -c shared_buffers=64MB";
