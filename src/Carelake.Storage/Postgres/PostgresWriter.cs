@@ -29,7 +29,7 @@ internal sealed class PostgresWriter(NpgsqlDataSource dataSource, PostgresOption
         "UPDATE resource SET version = @version, rid = (SELECT rid FROM v), deleted = @deleted, last_updated = @ticks WHERE sid = @sid";
 
     public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken) =>
-        WithRetryAsync((connection, transaction, ct) => ApplyAsync(connection, transaction, writes, ct), cancellationToken);
+        WithRetryAsync((connection, transaction, ct) => CanApplyAsBatch(writes) ? ApplyBatchAsync(connection, transaction, writes, ct) : ApplyAsync(connection, transaction, writes, ct), cancellationToken);
 
     public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken) =>
         WithRetryAsync((connection, transaction, ct) => ReplaceAsync(connection, transaction, items, ct), cancellationToken);
@@ -64,6 +64,116 @@ internal sealed class PostgresWriter(NpgsqlDataSource dataSource, PostgresOption
                 await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(5, 20) * attempt), cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// Units of several writes without conditional creates and without a resource written twice (import batches,
+    /// most transaction Bundles) are written set-wise: a handful of round trips for the whole unit instead of a few
+    /// per resource. The others go resource by resource, in order (<see cref="ApplyAsync"/>).
+    /// </summary>
+    private static bool CanApplyAsBatch(IReadOnlyList<ResourceWrite> writes) =>
+        writes.Count > 1 && writes.All(w => w.IfNoneExist is null) && writes.Select(w => (w.Type, w.Id)).Distinct().Count() == writes.Count;
+
+    private async Task<CommitResult> ApplyBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken)
+    {
+        // 1. Lock every existing resource of the unit and read its version (sid order: a consistent lock order).
+        var current = new Dictionary<(string Type, string Id), (long Sid, long Version)>();
+        await using (var select = new NpgsqlCommand(
+            "SELECT r.type, r.id, r.sid, r.version FROM resource r JOIN unnest(@types, @ids) AS k(type, id) ON r.type = k.type AND r.id = k.id ORDER BY r.sid FOR UPDATE OF r",
+            connection, transaction))
+        {
+            select.Parameters.AddWithValue("types", writes.Select(w => w.Type).ToArray());
+            select.Parameters.AddWithValue("ids", writes.Select(w => w.Id).ToArray());
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                current[(reader.GetString(0), reader.GetString(1))] = (reader.GetInt64(2), reader.GetInt64(3));
+            }
+        }
+
+        // 2. Every version check, in order: the first that fails decides the result and nothing is written.
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var version = current.TryGetValue((writes[i].Type, writes[i].Id), out var found) ? found.Version : 0;
+            if (version != writes[i].ExpectedCurrentVersion || writes[i].Version != version + 1)
+            {
+                return new CommitResult(i, version);
+            }
+        }
+
+        // 3. New resources: one INSERT for the resource rows (racing creators lose on the unique key), one for versions.
+        var creates = writes.Where(w => !current.ContainsKey((w.Type, w.Id))).ToList();
+        var sids = new Dictionary<(string Type, string Id), long>();
+        if (creates.Count > 0)
+        {
+            var rids = new Dictionary<(string Type, string Id), long>();
+            await using (var insert = new NpgsqlCommand(
+                "INSERT INTO resource (type, id, version, rid, deleted, last_updated) " +
+                "SELECT type, id, version, nextval(pg_get_serial_sequence('resource_version', 'rid')), deleted, ticks FROM unnest(@types, @ids, @versions, @deleted, @ticks) AS u(type, id, version, deleted, ticks) " +
+                "ON CONFLICT (type, id) DO NOTHING RETURNING type, id, sid, rid",
+                connection, transaction))
+            {
+                insert.Parameters.AddWithValue("types", creates.Select(w => w.Type).ToArray());
+                insert.Parameters.AddWithValue("ids", creates.Select(w => w.Id).ToArray());
+                insert.Parameters.AddWithValue("versions", creates.Select(w => w.Version).ToArray());
+                insert.Parameters.AddWithValue("deleted", creates.Select(w => (short)(w.Json is null ? 1 : 0)).ToArray());
+                insert.Parameters.AddWithValue("ticks", creates.Select(w => w.LastUpdated.UtcTicks).ToArray());
+                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    sids[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
+                    rids[(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(3);
+                }
+            }
+
+            if (sids.Count < creates.Count)
+            {
+                // Another transaction created one of them since step 1 and committed: that write's version conflict.
+                var lost = creates.First(w => !sids.ContainsKey((w.Type, w.Id)));
+                var (_, actual) = await ReadCurrentAsync(connection, transaction, lost.Type, lost.Id, cancellationToken);
+                return new CommitResult(writes.ToList().IndexOf(lost), actual);
+            }
+
+            await using var versions = new NpgsqlCommand(
+                "INSERT INTO resource_version (rid, sid, version, last_updated, method, payload) SELECT * FROM unnest(@rids, @sids, @versions, @ticks, @methods, @payloads)",
+                connection, transaction);
+            versions.Parameters.AddWithValue("rids", creates.Select(w => rids[(w.Type, w.Id)]).ToArray());
+            versions.Parameters.AddWithValue("sids", creates.Select(w => sids[(w.Type, w.Id)]).ToArray());
+            versions.Parameters.AddWithValue("versions", creates.Select(w => w.Version).ToArray());
+            versions.Parameters.AddWithValue("ticks", creates.Select(w => w.LastUpdated.UtcTicks).ToArray());
+            versions.Parameters.AddWithValue("methods", creates.Select(w => w.Method).ToArray());
+            versions.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Bytea) { Value = creates.Select(w => w.Json).ToArray() });
+            await versions.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        // 4. Updates of locked resources cannot fail their check any more: their statements go in one batch.
+        await using (var batch = new NpgsqlBatch(connection, transaction))
+        {
+            foreach (var write in writes.Where(w => current.ContainsKey((w.Type, w.Id))))
+            {
+                var sid = current[(write.Type, write.Id)].Sid;
+                sids[(write.Type, write.Id)] = sid;
+                var (low, high) = PostgresIndexRows.ContainedRange(sid);
+                batch.BatchCommands.Add(BatchCommand(PostgresIndexRows.DeleteSql, ("sid", sid), ("low", low), ("high", high)));
+                batch.BatchCommands.Add(BatchCommand(InsertVersionSql,
+                    ("sid", sid), ("version", write.Version), ("deleted", (short)(write.Json is null ? 1 : 0)), ("ticks", write.LastUpdated.UtcTicks), ("method", write.Method), ("payload", write.Json)));
+            }
+
+            if (batch.BatchCommands.Count > 0)
+            {
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+
+        // 5. Index rows of the whole unit (binary COPY when there are many).
+        var rows = new PostgresIndexRows();
+        foreach (var write in writes.Where(w => w.Json is not null))
+        {
+            rows.Add(sids[(write.Type, write.Id)], write.LastUpdated.UtcTicks, write.Indexes);
+        }
+
+        await rows.FlushAsync(connection, transaction, options.CopyThreshold, cancellationToken);
+        return CommitResult.Success;
     }
 
     private async Task<CommitResult> ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken)
@@ -196,14 +306,19 @@ internal sealed class PostgresWriter(NpgsqlDataSource dataSource, PostgresOption
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
-        foreach (var (name, value) in parameters)
-        {
-            // The payload is typed explicitly: a deletion's NULL would otherwise be an untyped (text) NULL.
-            command.Parameters.Add(name == "payload"
-                ? new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Bytea) { Value = value ?? DBNull.Value }
-                : new NpgsqlParameter(name, value ?? DBNull.Value));
-        }
-
+        command.Parameters.AddRange(parameters.Select(Parameter).ToArray());
         return command;
     }
+
+    private static NpgsqlBatchCommand BatchCommand(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters.Select(Parameter).ToArray());
+        return command;
+    }
+
+    // The payload is typed explicitly: a deletion's NULL would otherwise be an untyped (text) NULL.
+    private static NpgsqlParameter Parameter((string Name, object? Value) parameter) => parameter.Name == "payload"
+        ? new NpgsqlParameter(parameter.Name, NpgsqlTypes.NpgsqlDbType.Bytea) { Value = parameter.Value ?? DBNull.Value }
+        : new NpgsqlParameter(parameter.Name, parameter.Value ?? DBNull.Value);
 }
