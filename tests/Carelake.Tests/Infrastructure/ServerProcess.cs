@@ -38,7 +38,7 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var client = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -62,7 +62,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         await server.DisposeAsync();
-        throw new TimeoutException("The server did not become ready within 60 s.");
+        throw new TimeoutException("The server did not become ready within 120 s.");
     }
 
     /// <summary>Runs a CLI command to completion and returns its exit code and output.</summary>
