@@ -44,8 +44,8 @@ start=$(seconds)
 cat "$work"/gen/*.ndjson | pg_temp_psql -c "COPY copy_limit FROM STDIN WITH (FORMAT csv, DELIMITER E'\x01', QUOTE E'\x02')"
 copy_s=$(python3 -c "print($(seconds) - $start)")
 echo "plain COPY into an un-indexed table: $(python3 -c "print(f'{$copy_s:.1f}')") s, $(rate "$resources" "$copy_s") resources/s"
-echo "Carelake/PostgreSQL ingest rate as a fraction of plain COPY: $(python3 -c "print(f'{$copy_s/$pg_s:.2f}')")"
-echo "Carelake/SQLite ingest rate as a fraction of plain COPY: $(python3 -c "print(f'{$copy_s/$sqlite_s:.2f}')")"
+echo "Carelake/PostgreSQL ingest rate as a share of plain COPY: $(python3 -c "print(f'{100*$copy_s/$pg_s:.2f} %')")"
+echo "Carelake/SQLite ingest rate as a share of plain COPY: $(python3 -c "print(f'{100*$copy_s/$sqlite_s:.2f} %')")"
 pg_temp_psql -c "SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace ORDER BY pg_total_relation_size(oid) DESC LIMIT 8"
 
 # Payload as bytea (what Carelake stores) against jsonb: size on disk, and the cost of getting the JSON text back.
