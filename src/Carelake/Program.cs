@@ -6,5 +6,8 @@ var root = new RootCommand("Carelake — an open-source healthcare data platform
     ServeCommand.Create(),
     ImportCommand.Create(),
     GenerateCommand.Create(),
+    AuthCommands.Users(),
+    AuthCommands.Clients(),
+    AuthCommands.Keys(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -23,11 +23,15 @@ public sealed class TestServer : IAsyncLifetime
 
     public CarelakeServices Services => _app!.Services.GetRequiredService<CarelakeServices>();
 
+    /// <summary>The host's service provider (security tests register users and clients through it).</summary>
+    public IServiceProvider Provider => _app!.Services;
+
     public Action<CarelakeOptions>? Configure { get; init; }
 
     public async Task InitializeAsync()
     {
-        var options = new CarelakeOptions { DataDir = DataDir, Urls = "http://127.0.0.1:0" };
+        // FHIR-semantics tests run in --dev mode (authentication off); security tests set Dev = false in Configure.
+        var options = new CarelakeOptions { DataDir = DataDir, Urls = "http://127.0.0.1:0", Dev = true };
         Configure?.Invoke(options);
         _app = await ServerHost.BuildAsync(options, [], CancellationToken.None);
         await _app.StartAsync();
