@@ -67,7 +67,8 @@ internal static class AuthCommands
         var jwks = new Option<string?>("--jwks") { Description = "Backend: the public JWKS, as a file path or inline JSON." };
         var jwksUrl = new Option<string?>("--jwks-url") { Description = "Backend: the URL of the public JWKS (fetched at registration)." };
         var name = new Option<string?>("--name") { Description = "Display name shown on the consent page." };
-        var add = new Command("add", "Register an OAuth client.") { id, dataDir, kind, redirect, scopes, jwks, jwksUrl, name };
+        var introspection = new Option<bool>("--introspection") { Description = "A resource server allowed to introspect access tokens (confidential clients)." };
+        var add = new Command("add", "Register an OAuth client.") { id, dataDir, kind, redirect, scopes, jwks, jwksUrl, name, introspection };
         add.SetAction(async (parse, ct) => await WithServicesAsync(parse.GetValue(dataDir), async provider =>
         {
             var kindValue = parse.GetValue(kind) switch
@@ -90,6 +91,7 @@ internal static class AuthCommands
                 Jwks = jwksValue,
                 JwksUrl = parse.GetValue(jwksUrl),
                 Secret = secret,
+                Introspection = parse.GetValue(introspection),
             }, ct);
             Console.WriteLine($"Client '{parse.GetValue(id)}' registered ({parse.GetValue(kind)}).");
             if (secret is not null)

@@ -104,6 +104,8 @@ internal static partial class AuthEndpoints
         }
 
         var identity = BuildIdentity(user, granted, patient.Id, FhirBase(http, options), patient.Encounter);
+        // Access tokens take their 'aud' from the resources: this FHIR server and the resource servers allowed to introspect.
+        identity.SetResources([FhirBase(http, options), .. await clients.IntrospectorsAsync(http.RequestAborted)]);
         return Results.SignIn(new ClaimsPrincipal(identity), null, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
@@ -208,7 +210,9 @@ internal static partial class AuthEndpoints
 
             // Re-issue from the stored grant, with the role as it is now (a demoted user loses what the role no longer allows).
             var granted = SmartConfiguration.Grant(principal.GetScopes(), string.Join(' ', principal.GetScopes()), user.Role, principal.GetClaim(SmartClaims.Patient) is not null);
-            var identity = BuildIdentity(user, granted, principal.GetClaim(SmartClaims.Patient), principal.GetResources().FirstOrDefault() ?? FhirBase(http, options), principal.GetClaim("encounter"));
+            var fhirBase = principal.GetResources().FirstOrDefault(r => r.StartsWith("http", StringComparison.Ordinal)) ?? FhirBase(http, options);
+            var identity = BuildIdentity(user, granted, principal.GetClaim(SmartClaims.Patient), fhirBase, principal.GetClaim("encounter"));
+            identity.SetResources([fhirBase, .. await clients.IntrospectorsAsync(http.RequestAborted)]);
             return SignIn(identity);
         }
 
@@ -227,7 +231,7 @@ internal static partial class AuthEndpoints
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
             identity.SetClaim(Claims.Subject, request.ClientId).SetClaim(Claims.Role, Roles.Service);
             identity.SetScopes(granted);
-            identity.SetResources(FhirBase(http, options));
+            identity.SetResources([FhirBase(http, options), .. await clients.IntrospectorsAsync(http.RequestAborted)]);
             identity.SetDestinations(DestinationsOf);
             return SignIn(identity);
         }

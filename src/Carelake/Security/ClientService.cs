@@ -37,12 +37,17 @@ public sealed record ClientSpec
 
     /// <summary>…or the URL the JWKS is fetched from at registration.</summary>
     public string? JwksUrl { get; init; }
+
+    /// <summary>A resource server that may introspect access tokens: it is named as an audience of every token issued.</summary>
+    public bool Introspection { get; init; }
 }
 
 /// <summary>Registers OAuth clients with OpenIddict's application store; the allowed scopes live in the application's settings.</summary>
 public sealed class ClientService(IOpenIddictApplicationManager applications, IHttpClientFactory? http = null)
 {
     public const string ScopesSetting = "carelake:scopes";
+
+    public const string IntrospectionSetting = "carelake:introspection";
 
     /// <summary>The built-in web app's client id (issue W1): public, PKCE, redirect to &lt;origin&gt;/callback of the serving origin.</summary>
     public const string WebClientId = "carelake-web";
@@ -68,6 +73,11 @@ public sealed class ClientService(IOpenIddictApplicationManager applications, IH
             ConsentType = ConsentTypes.Explicit,
         };
         descriptor.Settings[ScopesSetting] = spec.Scopes;
+        if (spec.Introspection)
+        {
+            descriptor.Settings[IntrospectionSetting] = "true";
+        }
+
         descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Revocation, Permissions.Endpoints.Introspection]);
         switch (spec.Kind)
         {
@@ -123,6 +133,22 @@ public sealed class ClientService(IOpenIddictApplicationManager applications, IH
 
     public async Task<string> AllowedScopesAsync(object application, CancellationToken cancellationToken) =>
         (await applications.GetSettingsAsync(application, cancellationToken)).GetValueOrDefault(ScopesSetting) ?? string.Empty;
+
+    /// <summary>The client ids of resource servers allowed to introspect (added to every access token's audiences).</summary>
+    public async Task<IReadOnlyList<string>> IntrospectorsAsync(CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        await foreach (var application in applications.ListAsync(null, null, cancellationToken))
+        {
+            if ((await applications.GetSettingsAsync(application, cancellationToken)).ContainsKey(IntrospectionSetting)
+                && await applications.GetClientIdAsync(application, cancellationToken) is { } id)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
 
     public async Task<bool> RemoveAsync(string clientId, CancellationToken cancellationToken)
     {
