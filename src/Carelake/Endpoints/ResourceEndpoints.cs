@@ -104,9 +104,10 @@ internal static class ResourceEndpoints
         {
             FhirContext.CheckType(type);
             FhirFormats.ForResponse(http.Request);
+            var access = FhirAccess.Of(http);
+            AccessGuard.Require(access, type, SmartInteractions.Create);
             var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
             CheckBodyType(resource, type);
-            var access = FhirAccess.Of(http);
             await services.Guard.EnsureCanWriteAsync(access, FhirContext.BaseUrl(http, basePath), type, SmartInteractions.Create, null, resource, http.RequestAborted);
             if (http.Request.Headers["If-None-Exist"] is [{ Length: > 0 } ifNoneExist])
             {
@@ -230,6 +231,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckType(type);
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
+        AccessGuard.Require(FhirAccess.Of(http), type, SmartInteractions.Update);
         var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
         CheckBodyType(resource, type);
         if (resource.Id is null)

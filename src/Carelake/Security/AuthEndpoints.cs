@@ -241,7 +241,9 @@ internal static partial class AuthEndpoints
 
     private static IResult SignIn(ClaimsIdentity identity)
     {
+        // SMART requires 'scope' in every token response (OpenIddict leaves it out when it equals the request).
         var properties = new AuthenticationProperties();
+        properties.Parameters["scope"] = string.Join(' ', identity.GetScopes());
         // SMART: the token response names the patient in context.
         if (identity.GetClaim(SmartClaims.Patient) is { } patient)
         {

@@ -100,6 +100,7 @@ public static class AuthServices
                 server.AddEventHandler(ValidateRedirectUri.Descriptor);
                 server.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Session.ValidateClientPostLogoutRedirectUri.Descriptor);
                 server.AddEventHandler(ValidatePostLogoutRedirectUri.Descriptor);
+                server.AddEventHandler(AcceptGenericClientAssertionType.Descriptor);
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

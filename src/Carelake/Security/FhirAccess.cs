@@ -59,7 +59,7 @@ public sealed partial class FhirAccess(RequestDelegate next, CarelakeOptions opt
         string? problem = result.Failure is null ? null : "The access token is not valid (expired, revoked, not yet valid, or not issued by this server).";
         if (result.Succeeded && result.Principal is { } principal)
         {
-            access = factory.FromLocal(http, principal, out problem);
+            access = factory.FromLocal(http, principal, bearer, out problem);
         }
         else if (options.Auth.External is not null)
         {
@@ -128,8 +128,18 @@ public sealed partial class FhirAccess(RequestDelegate next, CarelakeOptions opt
 /// <summary>Turns a validated token into an <see cref="AccessContext"/>: scopes, patient, role, audience, break-glass lookup.</summary>
 public sealed class AccessFactory(CarelakeOptions options, IDbContextFactory<AuthDbContext> contexts, TimeProvider time)
 {
-    public AccessContext? FromLocal(HttpContext http, ClaimsPrincipal principal, out string? problem)
+    public AccessContext? FromLocal(HttpContext http, ClaimsPrincipal principal, string token, out string? problem)
     {
+        // Defence in depth beside OpenIddict's own checks: the signed token's lifetime as written in it.
+        var jwt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (jwt.ValidTo == DateTime.MinValue || jwt.ValidTo < now.AddSeconds(-30) || (jwt.ValidFrom != DateTime.MinValue && jwt.ValidFrom > now.AddSeconds(30))
+            || (jwt.IssuedAt != DateTime.MinValue && jwt.IssuedAt > now.AddSeconds(30)))
+        {
+            problem = "The access token is expired or not yet valid.";
+            return null;
+        }
+
         // The token must be meant for this FHIR server (SMART 'aud'): its base URL as the request names it.
         var audience = $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}{options.BasePath}";
         var audiences = principal.GetAudiences();

@@ -17,13 +17,15 @@ public sealed partial class AuthClient
     public AuthClient(TestServer server)
     {
         _server = server;
-        Browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(Origin + "/") };
+        Browser = NewBrowser();
     }
+
+    public HttpClient NewBrowser() => new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(Origin + "/") };
 
     public string Origin => _server.BaseUrl[..^"/fhir".Length];
 
     /// <summary>A browser: keeps cookies, does not follow redirects.</summary>
-    public HttpClient Browser { get; }
+    public HttpClient Browser { get; private set; }
 
     public static async Task<TestServer> StartSecureAsync(Action<Carelake.Hosting.CarelakeOptions>? configure = null)
     {
@@ -73,6 +75,8 @@ public sealed partial class AuthClient
     /// <summary>The whole authorization-code + PKCE flow: authorize → login → consent → code → token response.</summary>
     public async Task<JsonObject> SignInAsync(string userName, string password, string scope, string? patient = null, string clientId = ClientService.WebClientId, string? redirectUri = null, string? launch = null)
     {
+        // A fresh browser per sign-in: no session cookie of an earlier user.
+        Browser = NewBrowser();
         var (verifier, challenge) = Pkce();
         var authorize = AuthorizeUrl(scope, challenge, clientId, redirectUri, launch: launch);
         using var first = await Browser.GetAsync(authorize);
