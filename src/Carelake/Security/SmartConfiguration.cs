@@ -43,6 +43,15 @@ public static class SmartConfiguration
         };
     }
 
+    /// <summary>A resource scope in SMART v2 syntax (<c>patient/Observation.rs?category=laboratory</c>).</summary>
+    public static string Format(SmartScope scope)
+    {
+        var context = scope.Context switch { SmartContext.Patient => "patient", SmartContext.User => "user", _ => "system" };
+        var letters = string.Concat("cruds".Where((_, i) => scope.Interactions.HasFlag((SmartInteractions)(1 << i))));
+        var query = scope.Query.Count == 0 ? string.Empty : "?" + string.Join('&', scope.Query.Select(p => $"{Uri.EscapeDataString(p.Key)}={Uri.EscapeDataString(p.Value)}"));
+        return $"{context}/{scope.ResourceType}.{letters}{query}";
+    }
+
     /// <summary>
     /// Narrows the requested scopes to what the client is registered for, what the user's role allows, and what the
     /// context supports (patient scopes need a patient). Unknown or malformed scopes are dropped, never widened.
@@ -65,17 +74,25 @@ public static class SmartConfiguration
             }
 
             var parsed = SmartScope.TryParse(scope);
-            if (parsed is null || (parsed.Context == SmartContext.Patient && !hasPatient) || (role is not null && !Roles.Allows(role, parsed)))
+            if (parsed is null || (parsed.Context == SmartContext.Patient && !hasPatient))
             {
                 continue;
             }
 
-            if (allowedScopes.Any(a => a.Context == parsed.Context && a.Covers(parsed.ResourceType)
-                && (a.Interactions & parsed.Interactions) == parsed.Interactions
-                && (!a.IsRestricted || a.Query.SequenceEqual(parsed.Query))))
+            // Narrow the interactions to what both the role and the client registration allow (cruds → rs for a patient).
+            var byRole = role is null ? SmartInteractions.All : Roles.Ceiling(role)
+                .Where(c => c.Context == parsed.Context && c.Covers(parsed.ResourceType))
+                .Aggregate(SmartInteractions.None, (all, c) => all | c.Interactions);
+            var byClient = allowedScopes
+                .Where(a => a.Context == parsed.Context && a.Covers(parsed.ResourceType) && (!a.IsRestricted || a.Query.SequenceEqual(parsed.Query)))
+                .Aggregate(SmartInteractions.None, (all, a) => all | a.Interactions);
+            var interactions = parsed.Interactions & byRole & byClient;
+            if (interactions == SmartInteractions.None)
             {
-                granted.Add(scope);
+                continue;
             }
+
+            granted.Add(interactions == parsed.Interactions ? scope : Format(parsed with { Interactions = interactions }));
         }
 
         return granted;

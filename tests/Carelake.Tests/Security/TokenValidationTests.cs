@@ -194,7 +194,7 @@ public sealed class TokenValidationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Forbidden, (await fhir.PostAsync("Patient", FhirHttp.JsonContent(new Patient()))).StatusCode);
         }
 
-        // An assertion signed by another key is refused; so is asking for more than the registration allows.
+        // An assertion signed by another key is refused.
         AsymmetricSecurityKey other = algorithm == "RS384" ? new RsaSecurityKey(RSA.Create(2048)) { KeyId = key.KeyId } : new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP384)) { KeyId = key.KeyId };
         using var forged = await _auth.TokenAsync(new()
         {
@@ -212,7 +212,9 @@ public sealed class TokenValidationTests : IAsyncLifetime
             ["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             ["client_assertion"] = Assertion(key),
         });
-        Assert.NotEqual(HttpStatusCode.OK, greedy.StatusCode);
+        // Asking for more than the registration allows is narrowed to what it allows.
+        Assert.Equal(HttpStatusCode.OK, greedy.StatusCode);
+        Assert.Equal("system/*.rs", JsonNode.Parse(await greedy.Content.ReadAsStringAsync())!["scope"]!.GetValue<string>());
     }
 
     [Fact]
@@ -235,6 +237,34 @@ public sealed class TokenValidationTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, enable.StatusCode);
         using var again = await _auth.LoginAsync("/auth/authorize", "victim", Password);
         Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+    }
+
+    [Fact]
+    public async Task Token_and_login_endpoints_are_rate_limited()
+    {
+        var limited = await AuthClient.StartSecureAsync(o => o.Auth.RateLimitPerMinute = 3);
+        try
+        {
+            var auth = new AuthClient(limited);
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 5; i++)
+            {
+                using var response = await auth.TokenAsync(new() { ["grant_type"] = "client_credentials", ["client_id"] = "nobody" });
+                statuses.Add(response.StatusCode);
+            }
+
+            Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
+            Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(3));
+            // The login page shares the budget of the same client address; the FHIR metadata does not.
+            using var login = await auth.Browser.GetAsync("auth/login");
+            Assert.Equal(HttpStatusCode.TooManyRequests, login.StatusCode);
+            using var client = new HttpClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(limited.BaseUrl + "/metadata")).StatusCode);
+        }
+        finally
+        {
+            await limited.DisposeAsync();
+        }
     }
 
     [Fact]
