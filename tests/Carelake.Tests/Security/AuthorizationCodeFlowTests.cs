@@ -1,7 +1,10 @@
 using System.IdentityModel.Tokens.Jwt;
 using System.Net;
 using System.Text.Json.Nodes;
+using System.Net.Http.Json;
+using Carelake.Hosting;
 using Carelake.Security;
+using Microsoft.Extensions.DependencyInjection;
 using Carelake.Tests.Infrastructure;
 using Hl7.Fhir.Model;
 using FhirHttp = Carelake.Tests.Http.Fhir;
@@ -185,6 +188,46 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(body["active"]!.GetValue<bool>(), body.ToJsonString() + string.Join(",", new JwtSecurityTokenHandler().ReadJwtToken(tokens["access_token"]!.GetValue<string>()).Claims.Select(c => c.Type + "=" + c.Value)));
+    }
+
+    [Fact]
+    public async Task Ehr_launch_binds_the_launched_patient_to_the_token()
+    {
+        var clinician = await _auth.SignInAsync("alice", Password, "openid user/*.cruds");
+        using var fhir = _auth.Fhir(clinician["access_token"]!.GetValue<string>());
+        using var created = await fhir.PostAsJsonAsync(_auth.Origin + "/auth/launch", new { patient = _patientId });
+        var launch = JsonNode.Parse(await created.Content.ReadAsStringAsync())!["launch"]!.GetValue<string>();
+
+        var tokens = await _auth.SignInAsync("alice", Password, "openid launch patient/*.rs", launch: launch);
+        Assert.Equal(_patientId, tokens["patient"]!.GetValue<string>());
+        using var app = _auth.Fhir(tokens["access_token"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await app.GetAsync($"Patient/{_patientId}")).StatusCode);
+        var other = await _server.Services.Resources.CreateAsync(new Patient { Active = false }, CancellationToken.None);
+        Assert.Equal(HttpStatusCode.Forbidden, (await app.GetAsync($"Patient/{other.Id}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Standalone_launch_patient_lets_a_clinician_pick_the_patient_on_the_consent_page()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid launch/patient patient/*.rs", patient: _patientId);
+        Assert.Equal(_patientId, tokens["patient"]!.GetValue<string>());
+        Assert.Contains("patient/*.rs", tokens["scope"]!.GetValue<string>().Split(' '));
+    }
+
+    [Fact]
+    public async Task Demo_accounts_are_written_to_demo_credentials_txt_and_can_sign_in()
+    {
+        var options = _server.Provider.GetRequiredService<CarelakeOptions>();
+        await DemoAccounts.EnsureAsync(_server.Provider, _server.Services, options, CancellationToken.None);
+        var lines = await File.ReadAllLinesAsync(Path.Combine(_server.DataDir, "demo-credentials.txt"));
+        Assert.Equal(["admin administrator", "clinician clinician", "patient patient"], lines.Select(l => l.Split(' ')).Select(p => $"{p[0]} {p[2]}"));
+        var patient = lines.Single(l => l.StartsWith("patient ", StringComparison.Ordinal)).Split(' ');
+        var tokens = await _auth.SignInAsync("patient", patient[1], "openid fhirUser launch/patient patient/*.rs");
+        Assert.NotNull(tokens["patient"]);
+
+        // A second start keeps the accounts and the file.
+        await DemoAccounts.EnsureAsync(_server.Provider, _server.Services, options, CancellationToken.None);
+        Assert.Equal(lines, await File.ReadAllLinesAsync(Path.Combine(_server.DataDir, "demo-credentials.txt")));
     }
 
     [Fact]
