@@ -10,6 +10,8 @@ public static class ServerHost
     public static async Task<WebApplication> BuildAsync(CarelakeOptions options, string[] args, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        // The slim builder leaves HTTPS out; https:// URLs with an operator certificate need it.
+        builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

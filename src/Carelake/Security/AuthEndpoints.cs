@@ -80,7 +80,7 @@ internal static partial class AuthEndpoints
             ?? throw new InvalidOperationException("The client was validated by OpenIddict.");
         var requested = request.GetScopes();
         var patient = await ResolvePatientAsync(http, request, user, services, contexts, time);
-        if (patient.Error is not null)
+        if (patient.Error is not null && !patient.NeedsChoice)
         {
             return Forbid(Errors.InvalidRequest, patient.Error);
         }
@@ -88,7 +88,7 @@ internal static partial class AuthEndpoints
         var granted = SmartConfiguration.Grant(requested, await clients.AllowedScopesAsync(application, http.RequestAborted), user.Role, patient.Id is not null);
         var form = HttpMethods.IsPost(http.Request.Method) && http.Request.HasFormContentType ? await http.Request.ReadFormAsync(http.RequestAborted) : null;
         var decision = form?["decision"].ToString();
-        if (form is null || string.IsNullOrEmpty(decision) || patient.NeedsChoice)
+        if (form is null || string.IsNullOrEmpty(decision))
         {
             return LoginPages.Consent(http, request, await applications.GetDisplayNameAsync(application, http.RequestAborted) ?? request.ClientId!, user, granted, patient.NeedsChoice, null);
         }
@@ -96,6 +96,11 @@ internal static partial class AuthEndpoints
         if (!LoginPages.CheckCsrf(http, form))
         {
             return LoginPages.Consent(http, request, request.ClientId!, user, granted, patient.NeedsChoice, "The form expired; please try again.");
+        }
+
+        if (patient.Error is { } pickError)
+        {
+            return LoginPages.Consent(http, request, request.ClientId!, user, granted, patient.NeedsChoice, pickError);
         }
 
         if (decision != "allow")
@@ -137,6 +142,8 @@ internal static partial class AuthEndpoints
             return new PatientChoice(null, false, null);
         }
 
+        // A clinician may pick a patient on the consent page; left empty, the grant has no patient context
+        // (launch/patient and patient/ scopes are dropped) — what a web app asking for everything needs.
         var picked = request.GetParameter("patient")?.ToString();
         if (string.IsNullOrWhiteSpace(picked))
         {
@@ -144,7 +151,7 @@ internal static partial class AuthEndpoints
         }
 
         var existing = Core.Fhir.ResourceIds.IsValid(picked) ? await services.Store.ReadAsync("Patient", picked, http.RequestAborted) : null;
-        return existing is { Deleted: false } ? new PatientChoice(picked, false, null) : new PatientChoice(null, true, null);
+        return existing is { Deleted: false } ? new PatientChoice(picked, true, null) : new PatientChoice(null, true, $"There is no Patient '{picked}'.");
     }
 
     private static ClaimsIdentity BuildIdentity(UserAccount user, IReadOnlyList<string> granted, string? patient, string fhirBase, string? encounter)

@@ -64,7 +64,7 @@ internal static class LoginPages
         html.Append(Hidden("csrf", Csrf(http)));
         if (pickPatient)
         {
-            html.Append("<label for=\"patient\">Patient id (launch/patient)</label><input id=\"patient\" name=\"patient\" required>");
+            html.Append("<label for=\"patient\">Patient id for the app's patient context (optional)</label><input id=\"patient\" name=\"patient\">");
         }
 
         html.Append("<button id=\"allow\" name=\"decision\" value=\"allow\" type=\"submit\">Allow</button>")

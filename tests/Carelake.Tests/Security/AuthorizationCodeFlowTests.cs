@@ -215,6 +215,17 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Web_app_scopes_for_a_clinician_without_a_picked_patient_drop_the_patient_context()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid fhirUser offline_access launch/patient user/*.cruds patient/*.rs");
+        Assert.Null(tokens["patient"]);
+        var scopes = tokens["scope"]!.GetValue<string>().Split(' ');
+        Assert.Contains("user/*.cruds", scopes);
+        Assert.DoesNotContain("patient/*.rs", scopes);
+        Assert.DoesNotContain("launch/patient", scopes);
+    }
+
+    [Fact]
     public async Task Demo_accounts_are_written_to_demo_credentials_txt_and_can_sign_in()
     {
         var options = _server.Provider.GetRequiredService<CarelakeOptions>();
