@@ -89,14 +89,14 @@ public sealed partial class FhirAccess(RequestDelegate next, CarelakeOptions opt
 
     private bool IsProtected(PathString path)
     {
-        if (path.StartsWithSegments(options.BasePath, StringComparison.Ordinal, out var rest))
+        if (path.StartsWithSegments(options.BasePath, StringComparison.OrdinalIgnoreCase, out var rest))
         {
             return !(rest.Value is "/metadata" or "/metadata/");
         }
 
-        return path.StartsWithSegments("/admin", StringComparison.Ordinal)
-            || path.StartsWithSegments("/auth/break-glass", StringComparison.Ordinal)
-            || path.StartsWithSegments("/auth/launch", StringComparison.Ordinal);
+        return path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/auth/break-glass", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/auth/launch", StringComparison.OrdinalIgnoreCase);
     }
 
     private static string? BearerToken(HttpRequest request)

@@ -52,6 +52,10 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
         using var admin = await anonymous.GetAsync(_auth.Origin + "/admin/users");
         Assert.Equal(HttpStatusCode.Unauthorized, admin.StatusCode);
+        using var upper = await anonymous.GetAsync(_auth.Origin + $"/FHIR/Patient/{_patientId}");
+        Assert.Equal(HttpStatusCode.Unauthorized, upper.StatusCode);
+        using var adminUpper = await anonymous.GetAsync(_auth.Origin + "/ADMIN/users");
+        Assert.Equal(HttpStatusCode.Unauthorized, adminUpper.StatusCode);
 
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_server.BaseUrl + "/metadata")).StatusCode);
         var smart = JsonNode.Parse(await anonymous.GetStringAsync(_auth.Origin + "/.well-known/smart-configuration"))!;
