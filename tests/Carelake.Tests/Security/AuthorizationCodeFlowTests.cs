@@ -57,7 +57,8 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         using var adminUpper = await anonymous.GetAsync(_auth.Origin + "/ADMIN/users");
         Assert.Equal(HttpStatusCode.Unauthorized, adminUpper.StatusCode);
 
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_server.BaseUrl + "/metadata")).StatusCode);
+        var metadata = JsonNode.Parse(await anonymous.GetStringAsync(_server.BaseUrl + "/metadata"))!;
+        Assert.Equal("SMART-on-FHIR", metadata["rest"]![0]!["security"]!["service"]![0]!["coding"]![0]!["code"]!.GetValue<string>());
         var smart = JsonNode.Parse(await anonymous.GetStringAsync(_auth.Origin + "/.well-known/smart-configuration"))!;
         Assert.Equal(_auth.Origin + "/auth/token", smart["token_endpoint"]!.GetValue<string>());
         Assert.Contains(smart["code_challenge_methods_supported"]!.AsArray(), m => m!.GetValue<string>() == "S256");
