@@ -38,6 +38,23 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services, Carela
         var template = cached.Statement;
         var statement = (CapabilityStatement)template.DeepCopy();
         statement.Implementation = new CapabilityStatement.ImplementationComponent { Description = "Carelake FHIR R4 server", Url = baseUrl };
+        if (!options.Dev)
+        {
+            // SMART App Launch: the service and the OAuth endpoints (the full picture is /.well-known/smart-configuration).
+            var origin = baseUrl.EndsWith(options.BasePath, StringComparison.Ordinal) ? baseUrl[..^options.BasePath.Length] : baseUrl;
+            var uris = new Extension { Url = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris" };
+            uris.Extension.Add(new Extension("authorize", new FhirUri(origin + "/auth/authorize")));
+            uris.Extension.Add(new Extension("token", new FhirUri(origin + "/auth/token")));
+            uris.Extension.Add(new Extension("revoke", new FhirUri(origin + "/auth/revoke")));
+            uris.Extension.Add(new Extension("introspect", new FhirUri(origin + "/auth/introspect")));
+            statement.Rest[0].Security = new CapabilityStatement.SecurityComponent
+            {
+                Service = [new CodeableConcept("http://terminology.hl7.org/CodeSystem/restful-security-service", "SMART-on-FHIR")],
+                Description = "OAuth 2.0 / SMART App Launch v2 bearer tokens; see /.well-known/smart-configuration.",
+                Extension = [uris],
+            };
+        }
+
         return statement;
     }
 

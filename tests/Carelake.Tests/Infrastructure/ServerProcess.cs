@@ -38,7 +38,8 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var client = new HttpClient();
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        // Generous: --demo loads ~10,000 resources before the server answers, and CI machines are shared.
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -62,7 +63,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
 
         await server.DisposeAsync();
-        throw new TimeoutException("The server did not become ready within 120 s.");
+        throw new TimeoutException("The server did not become ready within 180 s.");
     }
 
     /// <summary>Runs a CLI command to completion and returns its exit code and output.</summary>
