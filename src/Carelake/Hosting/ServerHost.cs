@@ -1,5 +1,6 @@
 using Carelake.Endpoints;
 using Carelake.Http;
+using Carelake.Web;
 
 namespace Carelake.Hosting;
 
@@ -36,8 +37,8 @@ public static class ServerHost
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (CarelakeServices s, CancellationToken ct) =>
             await s.Store.IsReadyAsync(ct) ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
-        app.MapGet("/", () => Results.Text(
-            $"Carelake FHIR R4 server. API: {options.BasePath} (try {options.BasePath}/metadata).\n", "text/plain"));
+        app.MapStatus();
+        app.MapWebApp(options.BasePath);
 
         var fhir = app.MapGroup(options.BasePath);
         SystemEndpoints.Map(fhir, options.BasePath);

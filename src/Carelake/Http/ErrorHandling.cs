@@ -69,9 +69,18 @@ public static class SecurityHeaders
         headers["X-Frame-Options"] = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
-        headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'";
+        // The web app's files set their own, looser policy and caching (Web/WebApp.cs); every other response gets
+        // these. Error responses clear the headers first, so they always get these.
+        if (!headers.ContainsKey("Content-Security-Policy"))
+        {
+            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
+        }
+
         // Health data must not linger in shared caches or browser history.
-        headers.CacheControl = "no-store";
+        if (!headers.ContainsKey("Cache-Control"))
+        {
+            headers.CacheControl = "no-store";
+        }
     }
 }
 
