@@ -30,18 +30,30 @@ internal static class StatusEndpoints
                 });
             }
 
-            var store = services.Store.GetType().Name;
             var status = new JsonObject
             {
                 ["software"] = "Carelake",
                 ["version"] = typeof(StatusEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
                 ["fhirVersion"] = "4.0.1",
-                ["storage"] = store.EndsWith("ResourceStore", StringComparison.Ordinal) ? store[..^"ResourceStore".Length] : store,
+                ["storage"] = StorageName(services),
                 ["dev"] = options.Dev,
                 ["basePath"] = options.BasePath,
                 ["jobs"] = jobs,
             };
             return Results.Text(status.ToJsonString(), "application/json");
         });
+    }
+
+    /// <summary>The provider's product name: SqliteResourceStore → SQLite, NpgsqlResourceStore → PostgreSQL.</summary>
+    private static string StorageName(CarelakeServices services)
+    {
+        var name = services.Store.GetType().Name;
+        name = name.EndsWith("ResourceStore", StringComparison.Ordinal) ? name[..^"ResourceStore".Length] : name;
+        return name switch
+        {
+            "Sqlite" => "SQLite",
+            "Npgsql" or "Postgres" or "PostgreSql" => "PostgreSQL",
+            _ => name,
+        };
     }
 }

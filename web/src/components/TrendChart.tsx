@@ -1,10 +1,8 @@
-import { useId, useMemo, useState } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type RefObject } from "react";
 import { formatDate, formatNumber } from "../format";
 import { downsample, niceScale, type Series } from "../observations";
 
-const WIDTH = 640;
-const HEIGHT = 260;
-const PAD = { left: 52, right: 16, top: 16, bottom: 36 };
+const PAD = { left: 44, right: 12, top: 12, bottom: 30 };
 const COLORS = ["#0b5cab", "#b3261e", "#1b7f3b", "#7a4bb5", "#a15c00"];
 /** SVG nodes per series: beyond this the line is downsampled (min and max per bucket kept); the table has every value. */
 const MAX_POINTS = 400;
@@ -14,6 +12,25 @@ export interface TrendChartProps {
   unit: string;
   series: Series[];
   range?: { low?: number; high?: number; text?: string };
+}
+
+/**
+ * The drawing's width in CSS pixels: the SVG's coordinate system follows its box, so labels keep their size on a
+ * phone instead of shrinking with a scaled viewBox.
+ */
+function useWidth<T extends HTMLElement>(fallback: number): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(fallback);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setWidth(Math.max(240, Math.round(el.clientWidth)));
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
 }
 
 function timeTicks(min: number, max: number, count = 5): number[] {
@@ -26,6 +43,8 @@ function timeTicks(min: number, max: number, count = 5): number[] {
 export function TrendChart({ title, unit, series, range }: TrendChartProps) {
   const [showTable, setShowTable] = useState(false);
   const id = useId();
+  const [box, WIDTH] = useWidth<HTMLDivElement>(640);
+  const HEIGHT = WIDTH < 480 ? 200 : 260;
   const { y, x0, x1, drawn, total, first, last } = useMemo(() => {
     const values = series.flatMap((s) => s.points.map((p) => p.v));
     const times = series.flatMap((s) => s.points.map((p) => p.t));
@@ -60,6 +79,7 @@ export function TrendChart({ title, unit, series, range }: TrendChartProps) {
           </span>
         )}
       </figcaption>
+      <div ref={box} className="chart-box">
       <svg className="trend" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} data-points={total} preserveAspectRatio="xMidYMid meet">
         {hasBand && (
           <rect className="ref-range" x={PAD.left} width={plotW} y={sy(Math.min(bandHigh, y.max))} height={Math.max(0, sy(Math.max(bandLow, y.min)) - sy(Math.min(bandHigh, y.max)))} />
@@ -72,7 +92,7 @@ export function TrendChart({ title, unit, series, range }: TrendChartProps) {
             </text>
           </g>
         ))}
-        {timeTicks(x0, x1).map((t, i, all) => (
+        {timeTicks(x0, x1, WIDTH < 480 ? 3 : 5).map((t, i, all) => (
           <text key={t} className="tick" x={sx(t)} y={HEIGHT - PAD.bottom + 18} textAnchor={all.length === 1 ? "middle" : i === 0 ? "start" : i === all.length - 1 ? "end" : "middle"}>
             {formatDate(new Date(t).toISOString().slice(0, 10))}
           </text>
@@ -91,6 +111,7 @@ export function TrendChart({ title, unit, series, range }: TrendChartProps) {
           </g>
         ))}
       </svg>
+      </div>
       {series.length > 1 && (
         <ul className="legend">
           {series.map((s, i) => (
