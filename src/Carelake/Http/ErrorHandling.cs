@@ -69,18 +69,11 @@ public static class SecurityHeaders
         headers["X-Frame-Options"] = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
-        // The web app's files set their own, looser policy and caching (Web/WebApp.cs); every other response gets
-        // these. Error responses clear the headers first, so they always get these.
-        if (!headers.ContainsKey("Content-Security-Policy"))
-        {
-            headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
-        }
-
-        // Health data must not linger in shared caches or browser history.
-        if (!headers.ContainsKey("Cache-Control"))
-        {
-            headers.CacheControl = "no-store";
-        }
+        // A page that needs more (the sign-in page's inline style) sets its own policy first.
+        headers.TryAdd("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+        // Health data must not linger in shared caches or browser history. (The web app's content-hashed bundles
+        // hold none and set their own caching: Web/WebApp.cs.)
+        headers.TryAdd("Cache-Control", "no-store");
     }
 }
 

@@ -6,7 +6,7 @@ namespace Carelake.Web;
 /// <summary>
 /// Serves the built web app (web/dist, copied to wwwroot beside the executable by Carelake.csproj) at "/", with a
 /// fallback to index.html for the app's own routes (/patients/123). API paths never fall back: an unknown
-/// /fhir path is the FHIR API's 404, and /api, /.well-known and /connect answer 404 rather than a page.
+/// /fhir path is the FHIR API's 404, and /api, /auth, /.well-known and /connect answer 404 rather than a page.
 /// </summary>
 internal static class WebApp
 {
@@ -15,7 +15,7 @@ internal static class WebApp
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-    private static readonly string[] ReservedPrefixes = ["/api", "/.well-known", "/connect", "/healthz", "/readyz"];
+    private static readonly string[] ReservedPrefixes = ["/api", "/auth", "/.well-known", "/connect", "/healthz", "/readyz"];
 
     public static void MapWebApp(this WebApplication app, string basePath)
     {
