@@ -1,6 +1,5 @@
 using Carelake.Endpoints;
 using Carelake.Http;
-using Carelake.Web;
 
 namespace Carelake.Hosting;
 
@@ -37,8 +36,8 @@ public static class ServerHost
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (CarelakeServices s, CancellationToken ct) =>
             await s.Store.IsReadyAsync(ct) ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
-        app.MapStatus();
-        app.MapWebApp(options.BasePath);
+        Web.StatusEndpoints.Map(app);
+        Web.WebApp.Map(app, options.BasePath);
 
         var fhir = app.MapGroup(options.BasePath);
         SystemEndpoints.Map(fhir, options.BasePath);

@@ -71,9 +71,8 @@ public static class SecurityHeaders
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
         // A page that needs more (the sign-in page's inline style) sets its own policy first.
         headers.TryAdd("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-        // Health data must not linger in shared caches or browser history. (The web app's content-hashed bundles
-        // hold none and set their own caching: Web/WebApp.cs.)
-        headers.TryAdd("Cache-Control", "no-store");
+        // Health data must not linger in shared caches or browser history.
+        headers.CacheControl = "no-store";
     }
 }
 

@@ -10,7 +10,7 @@ namespace Carelake.Web;
 /// </summary>
 internal static class StatusEndpoints
 {
-    public static void MapStatus(this WebApplication app)
+    public static void Map(WebApplication app)
     {
         app.MapGet("/api/status", async (CarelakeServices services, CarelakeOptions options, CancellationToken cancellationToken) =>
         {

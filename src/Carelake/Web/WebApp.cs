@@ -17,7 +17,7 @@ internal static class WebApp
 
     private static readonly string[] ReservedPrefixes = ["/api", "/auth", "/.well-known", "/connect", "/healthz", "/readyz"];
 
-    public static void MapWebApp(this WebApplication app, string basePath)
+    public static void Map(WebApplication app, string basePath)
     {
         var root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
         var index = Path.Combine(root, "index.html");
@@ -32,15 +32,8 @@ internal static class WebApp
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
-            OnPrepareResponse = context =>
-            {
-                var headers = context.Context.Response.Headers;
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                // Vite names bundles by content hash, so they never change; everything else is revalidated.
-                headers.CacheControl = context.Context.Request.Path.StartsWithSegments("/assets", StringComparison.Ordinal)
-                    ? "public, max-age=31536000, immutable"
-                    : "no-cache";
-            },
+            // Cache-Control stays no-store (Http/SecurityHeaders) like every response; the bundles are small.
+            OnPrepareResponse = context => context.Context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy,
         });
         app.Map("/api/{**rest}", () => Results.NotFound());
         app.MapFallback("{*path:nonfile}", async (HttpContext http) =>
@@ -61,7 +54,6 @@ internal static class WebApp
 
             http.Response.ContentType = "text/html; charset=utf-8";
             http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            http.Response.Headers.CacheControl = "no-cache";
             await http.Response.SendFileAsync(files.GetFileInfo("index.html"), http.RequestAborted);
         });
     }
