@@ -65,7 +65,8 @@ test.describe("clinician views (server in --dev mode: no sign-in)", () => {
     await obs.getByRole("button", { name: /Glucose/ }).click();
     await expect(obs.getByRole("button", { name: /Glucose/ })).toHaveAttribute("aria-pressed", "true");
     await expect(obs.locator("figcaption")).toContainText("reference range 70–99");
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Generous for a shared CI machine; a frozen main thread takes far longer.
+    expect(Date.now() - started).toBeLessThan(5000);
     await expect(chart.locator("rect.ref-range")).toHaveCount(1);
     expect(await chart.locator("circle.out-of-range").count()).toBeGreaterThan(0);
     await expect(page).toHaveURL(/obs=/);

@@ -36,10 +36,11 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-export async function startServer(options: { dev: boolean; demo?: boolean; patients: number }): Promise<RunningServer> {
+export async function startServer(options: { dev: boolean; demo?: boolean; patients: number; adminToken?: string }): Promise<RunningServer> {
   const bin = carelakeBinary();
   const dataDir = mkdtempSync(join(tmpdir(), "carelake-e2e-"));
-  const env = { ...process.env, DOTNET_NOLOGO: "1", Carelake__DemoPatients: String(options.patients), Logging__LogLevel__Default: "Warning" };
+  const env: NodeJS.ProcessEnv = { ...process.env, DOTNET_NOLOGO: "1", Carelake__DemoPatients: String(options.patients), Logging__LogLevel__Default: "Warning" };
+  if (options.adminToken) env.Carelake__AdminToken = options.adminToken;
   if (!options.demo) {
     const gen = join(dataDir, "gen");
     for (const args of [
@@ -64,7 +65,7 @@ export async function startServer(options: { dev: boolean; demo?: boolean; patie
     if (child.exitCode !== null) throw new Error(`carelake serve exited with ${child.exitCode}:\n${output}`);
     try {
       const r = await fetch(`${url}/readyz`);
-      if (r.ok && (!options.demo || output.includes("Demo data:"))) break;
+      if (r.ok && (!options.demo || (output.includes("Demo data:") && (options.dev || existsSync(join(dataDir, "db", "demo-credentials.txt")))))) break;
     } catch {
       // not listening yet
     }
