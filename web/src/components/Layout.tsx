@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "react";
 import { NavLink, Outlet, useLocation } from "react-router-dom";
 import { canAdminister, canSearchPatients, useAuth } from "../auth";
+import { ErrorBoundary } from "./ErrorBoundary";
 import { IdleWatcher } from "./IdleWatcher";
 
 export function Layout() {
@@ -65,7 +66,9 @@ export function Layout() {
         </p>
       )}
       <main id="main" ref={main} tabIndex={-1}>
-        <Outlet />
+        <ErrorBoundary resetKey={location.pathname}>
+          <Outlet />
+        </ErrorBoundary>
       </main>
       <footer className="footer">Carelake · FHIR R4</footer>
       {mode === "oidc" && <IdleWatcher onExpire={signOut} />}

@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type RefObject } from "react";
+import { useEffect, useId, useMemo, useState } from "react";
 import { formatDate, formatNumber } from "../format";
 import { downsample, niceScale, type Series } from "../observations";
 
@@ -18,19 +18,18 @@ export interface TrendChartProps {
  * The drawing's width in CSS pixels: the SVG's coordinate system follows its box, so labels keep their size on a
  * phone instead of shrinking with a scaled viewBox.
  */
-function useWidth<T extends HTMLElement>(fallback: number): [RefObject<T | null>, number] {
-  const ref = useRef<T>(null);
+function useWidth(fallback: number): [(el: HTMLDivElement | null) => void, number] {
+  const [element, setElement] = useState<HTMLDivElement | null>(null);
   const [width, setWidth] = useState(fallback);
   useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const measure = () => setWidth(Math.max(240, Math.round(el.clientWidth)));
+    if (!element) return;
+    const measure = () => setWidth(Math.max(240, Math.round(element.clientWidth)));
     measure();
     const observer = new ResizeObserver(measure);
-    observer.observe(el);
+    observer.observe(element);
     return () => observer.disconnect();
-  }, []);
-  return [ref, width];
+  }, [element]);
+  return [setElement, width];
 }
 
 function timeTicks(min: number, max: number, count = 5): number[] {
@@ -40,10 +39,23 @@ function timeTicks(min: number, max: number, count = 5): number[] {
 }
 
 /** A line chart of values over time with the reference range as a band, plus the same data as a table. */
-export function TrendChart({ title, unit, series, range }: TrendChartProps) {
+const WINDOWS = [
+  { key: "1y", label: "1 year", ms: 365.25 * 24 * 3600 * 1000 },
+  { key: "5y", label: "5 years", ms: 5 * 365.25 * 24 * 3600 * 1000 },
+  { key: "all", label: "All", ms: Infinity },
+] as const;
+
+export function TrendChart({ title, unit, series: allSeries, range }: TrendChartProps) {
   const [showTable, setShowTable] = useState(false);
+  const [windowKey, setWindowKey] = useState<(typeof WINDOWS)[number]["key"]>("all");
+  const series = useMemo(() => {
+    const ms = WINDOWS.find((w) => w.key === windowKey)!.ms;
+    if (!Number.isFinite(ms)) return allSeries;
+    const latest = Math.max(...allSeries.flatMap((s) => s.points.map((p) => p.t)));
+    return allSeries.map((s) => ({ label: s.label, points: s.points.filter((p) => p.t >= latest - ms) }));
+  }, [allSeries, windowKey]);
   const id = useId();
-  const [box, WIDTH] = useWidth<HTMLDivElement>(640);
+  const [box, WIDTH] = useWidth(640);
   const HEIGHT = WIDTH < 480 ? 200 : 260;
   const { y, x0, x1, drawn, total, first, last } = useMemo(() => {
     const values = series.flatMap((s) => s.points.map((p) => p.v));
@@ -56,7 +68,27 @@ export function TrendChart({ title, unit, series, range }: TrendChartProps) {
     return { y, x0, x1, drawn, total: values.length, first: all.length ? Math.min(...times) : undefined, last: all.length ? Math.max(...times) : undefined };
   }, [series, range?.low, range?.high]);
 
-  if (total === 0) return <p className="muted">No numeric values to chart.</p>;
+  if (allSeries.every((s) => s.points.length === 0)) return <p className="muted">No numeric values to chart.</p>;
+  const windowButtons = (
+    <div className="window" role="group" aria-label="Time range">
+      {WINDOWS.map((w) => (
+        <button key={w.key} type="button" aria-pressed={w.key === windowKey} onClick={() => setWindowKey(w.key)}>
+          {w.label}
+        </button>
+      ))}
+    </div>
+  );
+  if (total === 0) {
+    return (
+      <figure className="chart">
+        <figcaption>
+          <strong>{title}</strong>
+        </figcaption>
+        {windowButtons}
+        <p className="muted">No values in this time range.</p>
+      </figure>
+    );
+  }
 
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
@@ -79,6 +111,7 @@ export function TrendChart({ title, unit, series, range }: TrendChartProps) {
           </span>
         )}
       </figcaption>
+      {windowButtons}
       <div ref={box} className="chart-box">
       <svg className="trend" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={summary} data-points={total} preserveAspectRatio="xMidYMid meet">
         {hasBand && (

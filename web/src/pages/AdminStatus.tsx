@@ -3,6 +3,7 @@ import { useState } from "react";
 import { ErrorMessage, Loading } from "../components/Status";
 import { apiGet, fhirGet, fhirPost, fhirUrl, type Bundle, type Resource } from "../fhir";
 import { formatCount, formatDate } from "../format";
+import { useTitle } from "../useTitle";
 
 interface Job {
   id: string;
@@ -44,6 +45,7 @@ async function pool<T, R>(items: T[], limit: number, task: (item: T) => Promise<
 }
 
 export function AdminStatus() {
+  useTitle("System status");
   const status = useQuery({
     queryKey: ["api", "status"],
     queryFn: ({ signal }) => apiGet<Status>("/api/status", signal),

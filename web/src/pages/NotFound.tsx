@@ -1,6 +1,8 @@
 import { Link } from "react-router-dom";
+import { useTitle } from "../useTitle";
 
 export function NotFound({ message }: { message?: string }) {
+  useTitle("Not found");
   return (
     <section aria-labelledby="nf-title">
       <h1 id="nf-title">Page not found</h1>

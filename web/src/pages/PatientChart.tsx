@@ -3,6 +3,7 @@ import { useParams } from "react-router-dom";
 import { ErrorMessage, JsonLink, Loading } from "../components/Status";
 import { fhirGet, fhirUrl, type Resource } from "../fhir";
 import { ageInYears, formatDate, humanName, type HumanName } from "../format";
+import { useTitle } from "../useTitle";
 import { ClinicalLists } from "./chart/ClinicalLists";
 import { Encounters } from "./chart/Encounters";
 import { Observations } from "./chart/Observations";
@@ -24,6 +25,7 @@ export function PatientChart() {
   const { id = "" } = useParams();
   const url = fhirUrl(`Patient/${encodeURIComponent(id)}`);
   const patient = useQuery({ queryKey: ["fhir", url], queryFn: ({ signal }) => fhirGet<Patient>(url, signal) });
+  useTitle(patient.data ? humanName(patient.data.name) : "Patient");
 
   if (patient.isPending) return <Loading label="Loading the patient…" />;
   if (patient.isError) return <ErrorMessage title="The patient could not be loaded" error={patient.error} retry={() => void patient.refetch()} />;

@@ -4,6 +4,7 @@ import { Link, useLocation, useNavigate, useSearchParams } from "react-router-do
 import { ErrorMessage, JsonLink, Loading } from "../components/Status";
 import { bundleLink, bundleResources, fhirGet, fhirUrl, type Bundle, type Resource } from "../fhir";
 import { ageInYears, formatCount, formatDate, humanName, type HumanName } from "../format";
+import { useTitle } from "../useTitle";
 
 interface Patient extends Resource {
   name?: HumanName[];
@@ -22,6 +23,7 @@ function mainIdentifier(p: Patient): string {
 }
 
 export function PatientSearch() {
+  useTitle("Find a patient");
   const [params, setParams] = useSearchParams();
   const navigate = useNavigate();
   const location = useLocation();

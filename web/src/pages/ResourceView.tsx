@@ -4,6 +4,7 @@ import { Link, useNavigate, useParams } from "react-router-dom";
 import { ErrorMessage, Loading } from "../components/Status";
 import { fhirGet, fhirUrl, type Resource } from "../fhir";
 import { formatDate } from "../format";
+import { useTitle } from "../useTitle";
 
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 
@@ -11,6 +12,7 @@ const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 export function ResourceView() {
   const { type = "", id = "" } = useParams();
   const navigate = useNavigate();
+  useTitle(`${type}/${id}`);
   const valid = TYPE.test(type);
   const url = fhirUrl(`${type}/${encodeURIComponent(id)}`);
   const query = useQuery({ queryKey: ["fhir", url], queryFn: ({ signal }) => fhirGet<Resource>(url, signal), enabled: valid });
