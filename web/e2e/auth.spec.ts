@@ -4,7 +4,8 @@ import type { Page } from "@playwright/test";
 import { expect, screenshot, test } from "./fixtures";
 
 function account(role: "admin" | "clinician" | "patient") {
-  const line = (process.env.CARELAKE_E2E_CREDENTIALS ?? "").split("\n").find((l) => l.startsWith(`${role} `));
+  // (A byte-order mark may precede the first line.)
+  const line = (process.env.CARELAKE_E2E_CREDENTIALS ?? "").replace(/^\uFEFF/, "").split("\n").find((l) => l.startsWith(`${role} `));
   if (!line) throw new Error(`No '${role}' line in demo-credentials.txt`);
   const [username, password] = line.split(" ");
   return { username: username!, password: password! };
@@ -40,7 +41,9 @@ test("the app asks to sign in when authentication is on", async ({ page }) => {
 test("a clinician signs in (code + PKCE), searches, opens a chart with a bearer token, and signs out", async ({ page }) => {
   await signIn(page, "clinician", "/patients");
   await expect(page).toHaveURL(/\/patients$/);
-  const request = page.waitForRequest((r) => r.url().includes("/fhir/Patient?"));
+  await expect(page.locator("table.results tbody tr").first()).toBeVisible();
+  const request = page.waitForRequest((r) => r.url().includes("/fhir/Patient?") && r.url().includes("birthdate="));
+  await page.getByLabel("Birth date").fill("ge1900");
   await page.getByRole("button", { name: "Search" }).click();
   expect((await request).headers()["authorization"]).toMatch(/^Bearer .+/);
   await page.locator("table.results tbody tr a").first().click();

@@ -86,10 +86,12 @@ export function Bootstrap() {
         mode: "oidc",
         user: sessionUser(boot.user),
         signOut: async () => {
-          await boot.manager.signoutRedirect({ id_token_hint: boot.user.id_token }).catch(async () => {
-            await boot.manager.removeUser();
-            window.location.assign("/");
-          });
+          // Revoke the refresh token (it would outlive the session otherwise), forget the tokens in this tab, then
+          // end the server's session. Without an id_token_hint: the end-session request names the client instead,
+          // which the server accepts whatever audiences its ID tokens carry.
+          await boot.manager.revokeTokens(["refresh_token", "access_token"]).catch(() => undefined);
+          await boot.manager.removeUser();
+          await boot.manager.signoutRedirect().catch(() => window.location.assign("/"));
         },
       };
     }
