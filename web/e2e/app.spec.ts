@@ -60,6 +60,14 @@ test.describe("clinician views (server in --dev mode: no sign-in)", () => {
     expect(drawn).toBeGreaterThan(100);
     expect(drawn).toBeLessThanOrEqual(400);
 
+    // The time range narrows the chart to the last year before the newest value (about 243 readings every 36 h).
+    await obs.getByRole("group", { name: "Time range" }).getByRole("button", { name: "1 year" }).click();
+    const lastYear = Number(await chart.getAttribute("data-points"));
+    expect(lastYear).toBeGreaterThan(200);
+    expect(lastYear).toBeLessThan(300);
+    await obs.getByRole("group", { name: "Time range" }).getByRole("button", { name: "All" }).click();
+    await expect(chart).toHaveAttribute("data-points", "2500");
+
     // Still responsive: switching measures is immediate.
     const started = Date.now();
     await obs.getByRole("button", { name: /Glucose/ }).click();

@@ -7,6 +7,7 @@ const EVENTS = ["keydown", "pointerdown", "wheel", "touchstart", "scroll"] as co
 export function IdleWatcher({ onExpire }: { onExpire: () => Promise<void> | void }) {
   const [phase, setPhase] = useState<IdlePhase>({ phase: "active" });
   const stay = useRef<HTMLButtonElement>(null);
+  const dialog = useRef<HTMLDialogElement>(null);
   const expired = useRef(false);
 
   useEffect(() => {
@@ -36,42 +37,49 @@ export function IdleWatcher({ onExpire }: { onExpire: () => Promise<void> | void
     };
   }, [onExpire]);
 
+  const open = phase.phase !== "active";
   const warning = phase.phase === "warning";
+  // A modal <dialog>: the page behind is inert, so keyboard focus stays in the dialog.
   useEffect(() => {
+    const d = dialog.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal();
+    if (!open && d.open) d.close();
     if (warning) stay.current?.focus();
-  }, [warning]);
+  }, [open, warning]);
 
-  if (phase.phase === "active") return null;
   return (
-    <div className="overlay">
-      <div className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="idle-title" aria-describedby="idle-text">
-        <h2 id="idle-title">Are you still there?</h2>
-        {phase.phase === "warning" ? (
-          <p id="idle-text">
-            For your patients' privacy you will be signed out in <strong>{phase.secondsLeft} s</strong> because nothing happened for a while.
-          </p>
-        ) : (
-          <p id="idle-text">Signing you out…</p>
-        )}
-        {phase.phase === "warning" && (
-          <div className="actions">
-            <button
-              ref={stay}
-              type="button"
-              className="primary"
-              onClick={() => {
-                recordActivity();
-                setPhase({ phase: "active" });
-              }}
-            >
-              Stay signed in
-            </button>
-            <button type="button" onClick={() => void onExpire()}>
-              Sign out now
-            </button>
-          </div>
-        )}
-      </div>
-    </div>
+    <dialog ref={dialog} className="dialog" role="alertdialog" aria-labelledby="idle-title" aria-describedby="idle-text" onCancel={(e) => e.preventDefault()}>
+      {open && (
+        <>
+          <h2 id="idle-title">Are you still there?</h2>
+          {phase.phase === "warning" ? (
+            <p id="idle-text">
+              For your patients' privacy you will be signed out in <strong>{phase.secondsLeft} s</strong> because nothing happened for a while.
+            </p>
+          ) : (
+            <p id="idle-text">Signing you out…</p>
+          )}
+          {phase.phase === "warning" && (
+            <div className="actions">
+              <button
+                ref={stay}
+                type="button"
+                className="primary"
+                onClick={() => {
+                  recordActivity();
+                  setPhase({ phase: "active" });
+                }}
+              >
+                Stay signed in
+              </button>
+              <button type="button" onClick={() => void onExpire()}>
+                Sign out now
+              </button>
+            </div>
+          )}
+        </>
+      )}
+    </dialog>
   );
 }
