@@ -125,6 +125,22 @@ test.describe("clinician views (server in --dev mode: no sign-in)", () => {
     await expect(page.locator("table.results tbody tr").first()).toHaveText(firstPage!);
   });
 
+  test("a slow network shows loading states, then the data", async ({ page }) => {
+    await page.route("**/fhir/Patient?**", async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    });
+    await page.goto("/patients");
+    await expect(page.getByRole("status")).toHaveText("Searching…");
+    await expect(page.locator("table.results tbody tr").first()).toBeVisible();
+    // A new search keeps the previous results visible (marked busy) until the answer arrives.
+    await page.getByLabel("Name").fill(KNOWN.family);
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page.locator(".table-wrap[aria-busy=true]")).toBeVisible();
+    await expect(page.locator("table.results tbody tr")).toHaveCount(1);
+    await expect(page.locator(".table-wrap")).toHaveAttribute("aria-busy", "false");
+  });
+
   test("a 400 from the server shows its OperationOutcome message", async ({ page }) => {
     await page.goto("/patients");
     await page.getByLabel("Birth date").fill("notadate");
@@ -133,6 +149,7 @@ test.describe("clinician views (server in --dev mode: no sign-in)", () => {
     await expect(alert).toContainText("The search failed");
     await expect(alert).toContainText("HTTP 400");
     await expect(alert).toContainText("'notadate' is not a valid FHIR date for 'birthdate'");
+    await expect(alert.getByRole("button", { name: "Try again" })).toHaveCount(0);
     await screenshot(page, "05-error-400");
 
     await page.goto("/patients/does-not-exist");

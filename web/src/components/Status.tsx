@@ -14,6 +14,8 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
 export function ErrorMessage({ error, title = "Something went wrong", retry }: { error: unknown; title?: string; retry?: () => void }) {
   const messages = error instanceof FhirError ? error.messages : [error instanceof Error ? error.message : String(error)];
   const status = error instanceof FhirError && error.status > 0 ? error.status : undefined;
+  // Asking again does not change a 4xx answer: offer a retry only for network failures and server errors.
+  const retryable = status === undefined || status >= 500;
   return (
     <div className="error" role="alert">
       <h2 className="error-title">
@@ -29,7 +31,7 @@ export function ErrorMessage({ error, title = "Something went wrong", retry }: {
           ))}
         </ul>
       )}
-      {retry && (
+      {retry && retryable && (
         <button type="button" onClick={retry}>
           Try again
         </button>
