@@ -33,8 +33,22 @@ postgres_status=${PIPESTATUS[0]}
 if [ "$status" -eq 0 ]; then status=$postgres_status; fi
 set -e
 
+# The web app (issue W1): Vitest and Playwright against the Release build; its counts join the closing line.
+web_counts="0 0 0"
+if [ -x web/test.sh ]; then
+  web_log=$(mktemp)
+  set +e
+  CARELAKE_BIN="$PWD/src/Carelake/bin/Release/net10.0/Carelake" web/test.sh 2>&1 | tee "$web_log"
+  [ "${PIPESTATUS[0]}" = 0 ] || status=1
+  set -e
+  web_counts=$(awk '/^web: [0-9]+ passed/ { print $2, $4, $6 }' "$web_log" | tail -n 1)
+  rm -f "$web_log"
+  [ -n "$web_counts" ] || { web_counts="0 1 0"; status=1; }
+fi
+read -r web_passed web_failed web_skipped <<<"$web_counts"
+
 # dotnet test prints one summary per test assembly; add them up into the one closing line CI reads.
-awk '
+awk -v passed="$web_passed" -v failed="$web_failed" -v skipped="$web_skipped" '
   /(Passed|Failed)! +- +Failed: / {
     gsub(",", ""); for (i = 1; i <= NF; i++) {
       if ($i == "Failed:") failed += $(i + 1);

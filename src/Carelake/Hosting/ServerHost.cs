@@ -58,8 +58,8 @@ public static class ServerHost
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (CarelakeServices s, CancellationToken ct) =>
             await s.Store.IsReadyAsync(ct) ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
-        app.MapGet("/", () => Results.Text(
-            $"Carelake FHIR R4 server. API: {options.BasePath} (try {options.BasePath}/metadata).\n", "text/plain"));
+        Web.StatusEndpoints.Map(app);
+        Web.WebApp.Map(app, options.BasePath);
 
         var fhir = app.MapGroup(options.BasePath);
         SystemEndpoints.Map(fhir, options.BasePath);

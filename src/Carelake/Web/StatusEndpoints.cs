@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Carelake.Hosting;
+
+namespace Carelake.Web;
+
+/// <summary>
+/// GET /api/status for the administrator's status page: version, storage provider, mode and the recent background
+/// jobs with their progress. Counts per resource type come from the FHIR API itself (_summary=count), so they are
+/// authorised like any other search. Holds no patient data; still an administrator-only route once S1 lands.
+/// </summary>
+internal static class StatusEndpoints
+{
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/api/status", async (CarelakeServices services, CarelakeOptions options, CancellationToken cancellationToken) =>
+        {
+            var jobs = new JsonArray();
+            foreach (var job in await services.Jobs.ListAsync(50, cancellationToken))
+            {
+                jobs.Add(new JsonObject
+                {
+                    ["id"] = job.Id,
+                    ["kind"] = job.Kind,
+                    ["status"] = job.Status,
+                    ["processed"] = job.Processed,
+                    ["total"] = job.Total,
+                    ["created"] = job.Created,
+                    ["updated"] = job.Updated,
+                    ["error"] = job.Error,
+                });
+            }
+
+            var status = new JsonObject
+            {
+                ["software"] = "Carelake",
+                ["version"] = typeof(StatusEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
+                ["fhirVersion"] = "4.0.1",
+                ["storage"] = StorageName(services),
+                ["dev"] = options.Dev,
+                ["basePath"] = options.BasePath,
+                ["jobs"] = jobs,
+            };
+            return Results.Text(status.ToJsonString(), "application/json");
+        });
+    }
+
+    /// <summary>The provider's product name: SqliteResourceStore → SQLite, NpgsqlResourceStore → PostgreSQL.</summary>
+    private static string StorageName(CarelakeServices services)
+    {
+        var name = services.Store.GetType().Name;
+        name = name.EndsWith("ResourceStore", StringComparison.Ordinal) ? name[..^"ResourceStore".Length] : name;
+        return name switch
+        {
+            "Sqlite" => "SQLite",
+            "Npgsql" or "Postgres" or "PostgreSql" => "PostgreSQL",
+            _ => name,
+        };
+    }
+}
