@@ -2,7 +2,7 @@ import { defineConfig } from "@playwright/test";
 import { chromiumLaunchOptions } from "./e2e/browser";
 
 // Sign-in tests against `carelake serve --demo` WITH authentication (the authorization server of issue S1).
-// Not part of the default run (playwright.config.ts) until S1 is merged: `npx playwright test -c playwright.auth.config.ts`.
+// Run by web/test.sh after the default run: `npx playwright test -c playwright.auth.config.ts`.
 export default defineConfig({
   testDir: "e2e",
   testMatch: ["auth.spec.ts"],

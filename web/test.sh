@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The web app's tests: Vitest unit tests, then Playwright end-to-end tests in Debian's headless Chromium against a
-# real `carelake serve --dev` (e2e/global-setup.ts starts it). Needs a built Carelake executable (CARELAKE_BIN, else
+# real `carelake serve --dev` (e2e/global-setup.ts starts it), then the sign-in tests against `serve --demo` with
+# authentication on (e2e/auth-setup.ts). Needs a built Carelake executable (CARELAKE_BIN, else
 # ../src/Carelake/bin/{Release,Debug}). The last line is "web: N passed, N failed, N skipped" for ../test.sh.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -23,10 +24,13 @@ npx vitest run --reporter=default --reporter=json --outputFile=test-results/unit
 unit_status=$?
 npx playwright test
 e2e_status=$?
+# Sign-in, roles and session expiry against `serve --demo` with authentication on (its own server and config).
+npx playwright test -c playwright.auth.config.ts
+auth_status=$?
 
-node - "$unit_status" "$e2e_status" <<'JS'
+node - "$unit_status" "$e2e_status" "$auth_status" <<'JS'
 const fs = require("node:fs");
-const [unitStatus, e2eStatus] = process.argv.slice(2).map(Number);
+const [unitStatus, e2eStatus, authStatus] = process.argv.slice(2).map(Number);
 const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return undefined; } };
 let passed = 0, failed = 0, skipped = 0;
 const unit = read("test-results/unit-results.json");
@@ -35,6 +39,9 @@ if (unitStatus !== 0 && (!unit || unit.numFailedTests === 0)) failed += 1; // th
 const e2e = read("test-results/e2e-results.json");
 if (e2e) { passed += e2e.stats.expected + e2e.stats.flaky; failed += e2e.stats.unexpected; skipped += e2e.stats.skipped; }
 if (e2eStatus !== 0 && (!e2e || e2e.stats.unexpected === 0)) failed += 1; // e.g. the server did not start
+const auth = read("test-results/auth-results.json");
+if (auth) { passed += auth.stats.expected + auth.stats.flaky; failed += auth.stats.unexpected; skipped += auth.stats.skipped; }
+if (authStatus !== 0 && (!auth || auth.stats.unexpected === 0)) failed += 1;
 console.log(`web: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 JS
-[ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ]
+[ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$auth_status" = 0 ]

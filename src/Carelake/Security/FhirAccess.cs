@@ -95,6 +95,7 @@ public sealed partial class FhirAccess(RequestDelegate next, CarelakeOptions opt
         }
 
         return path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
             || path.StartsWithSegments("/auth/break-glass", StringComparison.OrdinalIgnoreCase)
             || path.StartsWithSegments("/auth/launch", StringComparison.OrdinalIgnoreCase);
     }

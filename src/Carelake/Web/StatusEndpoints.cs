@@ -1,19 +1,23 @@
 using System.Text.Json.Nodes;
+using Carelake.Core.Security;
 using Carelake.Hosting;
+using Carelake.Security;
 
 namespace Carelake.Web;
 
 /// <summary>
 /// GET /api/status for the administrator's status page: version, storage provider, mode and the recent background
 /// jobs with their progress. Counts per resource type come from the FHIR API itself (_summary=count), so they are
-/// authorised like any other search. Holds no patient data; still an administrator-only route once S1 lands.
+/// authorised like any other search. Holds no patient data, and is still for administrators only (it names the
+/// storage and the jobs).
 /// </summary>
 internal static class StatusEndpoints
 {
     public static void Map(WebApplication app)
     {
-        app.MapGet("/api/status", async (CarelakeServices services, CarelakeOptions options, CancellationToken cancellationToken) =>
+        app.MapGet("/api/status", async (HttpContext http, CarelakeServices services, CarelakeOptions options, CancellationToken cancellationToken) =>
         {
+            AccessGuard.RequireAdministrator(FhirAccess.Of(http), "System status");
             var jobs = new JsonArray();
             foreach (var job in await services.Jobs.ListAsync(50, cancellationToken))
             {

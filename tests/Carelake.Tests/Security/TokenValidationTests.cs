@@ -275,9 +275,17 @@ public sealed class TokenValidationTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Forbidden, (await clinician.GetAsync(_auth.Origin + "/admin/users")).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await clinician.PostAsync($"Patient/{_patientId}/$expunge", null)).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await clinician.PostAsync("$reindex", null)).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await clinician.GetAsync(_auth.Origin + "/api/status")).StatusCode);
+        }
+
+        using (var anonymous = new HttpClient())
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(_auth.Origin + "/api/status")).StatusCode);
         }
 
         using var admin = _auth.Fhir(await AccessTokenAsync("root"));
+        var storage = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/api/status"))!["storage"]!.GetValue<string>();
+        Assert.True(storage is "SQLite" or "PostgreSQL", storage);
         using var created = await admin.PostAsJsonAsync(_auth.Origin + "/admin/users", new { userName = "bob", password = "a long enough password", role = "analyst" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var users = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/admin/users"))!.AsArray();
