@@ -20,7 +20,7 @@ public sealed class ConnectionPoolTests : IDisposable
     public async Task A_request_that_finds_the_pool_exhausted_gets_503_within_the_timeout_and_the_server_recovers()
     {
         var database = await TestPostgres.DatabaseForAsync(_dataDir);
-        await using var server = await ServerProcess.StartAsync(_dataDir, "--database", database + ";Maximum Pool Size=1;Timeout=2");
+        await using var server = await ServerProcess.StartAsync(_dataDir, "--dev", "--database", database + ";Maximum Pool Size=1;Timeout=2");
         using var created = await _client.PostAsync($"{server.BaseUrl}/Patient", Fhir.JsonContent(new Patient { Name = [new HumanName { Family = "Pool" }] }));
         var patient = await Fhir.ReadAsync<Patient>(created);
 

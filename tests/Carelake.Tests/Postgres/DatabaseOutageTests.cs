@@ -25,7 +25,7 @@ public sealed class DatabaseOutageTests : IAsyncLifetime, IDisposable
     {
         _postgres = await TestPostgres.StartAsync();
         var database = await _postgres.CreateDatabaseAsync();
-        _server = await ServerProcess.StartAsync(_dataDir, "--database", database + ";Timeout=3");
+        _server = await ServerProcess.StartAsync(_dataDir, "--dev", "--database", database + ";Timeout=3");
     }
 
     public void Dispose() => _client.Dispose();
