@@ -134,7 +134,12 @@ public sealed class DatabaseOutageTests : IAsyncLifetime, IDisposable
 
         await Task.Delay(1500);
         await _postgres!.KillServerAsync();
-        await Task.Delay(1500);
+        // Down until the writers have seen the outage (a 503), however slow this machine is today.
+        for (var waited = 0; waited < 60_000 && !statuses.Contains(HttpStatusCode.ServiceUnavailable); waited += 100)
+        {
+            await Task.Delay(100);
+        }
+
         await _postgres.StartServerAsync();
         await Task.Delay(3000);
         await stop.CancelAsync();
