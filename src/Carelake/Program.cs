@@ -6,5 +6,6 @@ var root = new RootCommand("Carelake — an open-source healthcare data platform
     ServeCommand.Create(),
     ImportCommand.Create(),
     GenerateCommand.Create(),
+    DbCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

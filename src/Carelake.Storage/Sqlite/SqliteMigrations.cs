@@ -1,4 +1,4 @@
-using System.Reflection;
+using Carelake.Storage.Migrations;
 using Microsoft.Data.Sqlite;
 
 namespace Carelake.Storage.Sqlite;
@@ -6,8 +6,6 @@ namespace Carelake.Storage.Sqlite;
 /// <summary>Applies the embedded, numbered SQL scripts in order, each in its own transaction, recording each one.</summary>
 internal static class SqliteMigrations
 {
-    private const string Prefix = "Carelake.Storage.Migrations.sqlite.";
-
     public static int Apply(SqliteConnection connection)
     {
         Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
@@ -22,19 +20,13 @@ internal static class SqliteMigrations
             }
         }
 
-        var assembly = typeof(SqliteMigrations).Assembly;
-        var scripts = assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
-            .Select(n => (Name: n[Prefix.Length..], Resource: n))
-            .Select(s => (Version: int.Parse(s.Name.AsSpan(0, s.Name.IndexOf('_', StringComparison.Ordinal)), System.Globalization.CultureInfo.InvariantCulture), s.Name, s.Resource))
-            .OrderBy(s => s.Version)
-            .ToList();
+        var scripts = MigrationScripts.For("sqlite");
 
         var count = 0;
         foreach (var script in scripts.Where(s => !applied.Contains(s.Version)))
         {
             using var transaction = connection.BeginTransaction(deferred: false);
-            Execute(connection, transaction, Read(assembly, script.Resource));
+            Execute(connection, transaction, script.Sql);
             using var record = connection.CreateCommand();
             record.Transaction = transaction;
             record.CommandText = "INSERT INTO schema_migration (version, name, applied_at) VALUES ($v, $n, $t)";
@@ -47,13 +39,6 @@ internal static class SqliteMigrations
         }
 
         return count;
-    }
-
-    private static string Read(Assembly assembly, string resource)
-    {
-        using var stream = assembly.GetManifestResourceStream(resource) ?? throw new InvalidOperationException($"Missing migration {resource}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
+using Carelake.Storage.SearchSql;
 using Microsoft.Data.Sqlite;
 
 namespace Carelake.Storage.Sqlite;
@@ -64,282 +64,22 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
     }
 
     public Task<ResourceVersion?> ReadAsync(string type, string id, CancellationToken cancellationToken) =>
-        WithReaderAsync(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT r.version, r.last_updated, r.deleted, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE r.type = $t AND r.id = $i";
-            command.Parameters.AddWithValue("$t", type);
-            command.Parameters.AddWithValue("$i", id);
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? ReadVersion(reader, type, id, 0) : null;
-        });
+        WithReaderAsync(connection => SqlReads.Read(connection, SqlDialect.Sqlite, type, id));
 
     public Task<ResourceVersion?> ReadVersionAsync(string type, string id, long version, CancellationToken cancellationToken) =>
-        WithReaderAsync(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT v.version, v.last_updated, v.payload IS NULL, v.method, v.payload FROM resource r JOIN resource_version v ON v.sid = r.sid WHERE r.type = $t AND r.id = $i AND v.version = $v";
-            command.Parameters.AddWithValue("$t", type);
-            command.Parameters.AddWithValue("$i", id);
-            command.Parameters.AddWithValue("$v", version);
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? ReadVersion(reader, type, id, 0) : null;
-        });
+        WithReaderAsync(connection => SqlReads.ReadVersion(connection, SqlDialect.Sqlite, type, id, version));
 
     public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken) =>
         (_writer ?? throw new InvalidOperationException("The store is not initialised.")).CommitAsync(writes, cancellationToken);
 
     public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
-        WithReaderAsync(connection =>
-        {
-            var resources = new List<ResourceVersion>(Math.Min(query.Count, 1000));
-            var sids = new List<long>();
-            var keys = new List<object[]>();
-            string? next = null;
-            string? previous = null;
-            if (!query.CountOnly)
-            {
-                var cursor = SearchCursor.Parse(query.Cursor, query.Sort.Count);
-                var (sql, parameters) = SqliteSearchSql.BuildPage(query, cursor, query.Count + 1, ChainIntoContained(connection, query), WideChains(connection, query), SingleSystems(connection, query));
-                var more = false;
-                using (var command = connection.CreateCommand())
-                {
-                    command.CommandText = sql;
-                    command.Parameters.AddRange(parameters);
-                    using var reader = command.ExecuteReader();
-                    while (reader.Read())
-                    {
-                        if (resources.Count == query.Count)
-                        {
-                            more = true;
-                            break;
-                        }
-
-                        sids.Add(reader.GetInt64(0));
-                        var rowKeys = new object[query.Sort.Count];
-                        for (var i = 0; i < query.Sort.Count; i++)
-                        {
-                            rowKeys[i] = reader.GetValue(7 + i);
-                        }
-
-                        keys.Add(rowKeys);
-                        var row = new ResourceVersion(
-                            reader.GetString(6),
-                            reader.GetString(1),
-                            reader.GetInt64(2),
-                            new DateTimeOffset(reader.GetInt64(3), TimeSpan.Zero),
-                            false,
-                            reader.GetString(4),
-                            (byte[])reader.GetValue(5));
-                        if (query.ReturnContained && !reader.IsDBNull(7))
-                        {
-                            row = row with { Json = ContainedJson.Extract(row.Json!, row.Id), Container = reader.GetString(7) };
-                        }
-
-                        resources.Add(row);
-                    }
-                }
-
-                if (cursor.Backward)
-                {
-                    resources.Reverse();
-                    sids.Reverse();
-                    keys.Reverse();
-                }
-
-                // Forward: more rows after → next; a cursor means rows before → previous. Backward: the mirror image.
-                var hasNext = resources.Count > 0 && (cursor.Backward || more);
-                var hasPrevious = cursor.Backward ? more : query.Cursor is not null && resources.Count > 0;
-                if (hasNext)
-                {
-                    next = SearchCursor.Format(sids[^1], keys[^1]);
-                }
-
-                if (hasPrevious)
-                {
-                    previous = SearchCursor.Format(sids[0], keys[0], backward: true);
-                }
-            }
-
-            long? total = null;
-            if (query.IncludeTotal || query.CountOnly)
-            {
-                var (countSql, countParameters) = SqliteSearchSql.BuildCount(query, ChainIntoContained(connection, query));
-                using var count = connection.CreateCommand();
-                count.CommandText = countSql;
-                count.Parameters.AddRange(countParameters);
-                total = (long)count.ExecuteScalar()!;
-            }
-
-            var included = query.Includes.Count + query.RevIncludes.Count > 0 && resources.Count > 0
-                ? SqliteIncludes.Load(connection, query, sids, resources)
-                : [];
-            return new SearchPage(resources, next, total, included) { PreviousCursor = previous };
-        });
-
-    /// <summary>Targets a chain may have and still drive a search (its referrers are listed before the page is read).</summary>
-    private const int NarrowChainTargets = 100;
-
-    /// <summary>
-    /// Chains with more than <see cref="NarrowChainTargets"/> targets, when another criterion could drive instead.
-    /// One bounded count per chain decides between listing the chain's referrers and probing each candidate row.
-    /// </summary>
-    private static HashSet<SearchCriterion>? WideChains(SqliteConnection connection, SearchQuery query)
-    {
-        if (query.Criteria.Count < 2 || !query.Criteria.Any(c => c.Chain is not null) || query.Criteria.All(c => c.Chain is not null))
-        {
-            return null;
-        }
-
-        var wide = new HashSet<SearchCriterion>(ReferenceEqualityComparer.Instance);
-        foreach (var criterion in query.Criteria.Where(c => c.Chain is not null))
-        {
-            var (sql, parameters) = SqliteSearchSql.BuildChainTargetProbe(criterion, NarrowChainTargets + 1);
-            using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddRange(parameters);
-            if ((long)command.ExecuteScalar()! > NarrowChainTargets)
-            {
-                wide.Add(criterion);
-            }
-        }
-
-        return wide;
-    }
-
-    /// <summary>
-    /// For tokens searched by code alone (<c>gender=female</c>, <c>class=IMP</c>): the one system the code is stored
-    /// under, when there is just one, so the search can read that code's index rows in sid order (streamed).
-    /// </summary>
-    private static Dictionary<SearchCriterion, string?>? SingleSystems(SqliteConnection connection, SearchQuery query)
-    {
-        Dictionary<SearchCriterion, string?>? found = null;
-        foreach (var criterion in query.Criteria)
-        {
-            if (criterion is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values: [TokenSearchValue { System: null, Code: { } code }], Parameter: { Type: Hl7.Fhir.Model.SearchParamType.Token } parameter })
-            {
-                continue;
-            }
-
-            using var command = connection.CreateCommand();
-            command.Parameters.AddWithValue("$param", parameter.Id);
-            command.Parameters.AddWithValue("$code", code);
-            command.CommandText = SqliteSearchSql.FirstSystemSql;
-            using (var reader = command.ExecuteReader())
-            {
-                if (!reader.Read())
-                {
-                    continue;
-                }
-
-                var first = reader.IsDBNull(0) ? null : reader.GetString(0);
-                reader.Close();
-                if (first is null)
-                {
-                    command.CommandText = SqliteSearchSql.NonNullSystemSql;
-                }
-                else
-                {
-                    command.CommandText = SqliteSearchSql.OtherSystemSql;
-                    command.Parameters.AddWithValue("$system", first);
-                }
-
-                if ((long)command.ExecuteScalar()! == 0)
-                {
-                    (found ??= new Dictionary<SearchCriterion, string?>(ReferenceEqualityComparer.Instance))[criterion] = first;
-                }
-            }
-        }
-
-        return found;
-    }
-
-    /// <summary>Whether chains must also look into contained resources: only when the query chains and any are stored.</summary>
-    private static bool ChainIntoContained(SqliteConnection connection, SearchQuery query)
-    {
-        if (!query.Criteria.Any(c => c.Chain is not null || c.Has is not null))
-        {
-            return false;
-        }
-
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM contained_resource)";
-        return (long)command.ExecuteScalar()! != 0;
-    }
+        WithReaderAsync(connection => SqlReads.Search(connection, SqlDialect.Sqlite, query));
 
     public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
-        WithReaderAsync(connection =>
-        {
-            using var command = connection.CreateCommand();
-            var sql = new System.Text.StringBuilder(
-                "SELECT v.rid, r.type, r.id, v.version, v.last_updated, v.payload IS NULL, v.method, v.payload FROM resource_version v JOIN resource r ON r.sid = v.sid WHERE 1 = 1");
-            if (query.Type is not null)
-            {
-                sql.Append(" AND r.type = $t");
-                command.Parameters.AddWithValue("$t", query.Type);
-            }
-
-            if (query.Id is not null)
-            {
-                sql.Append(" AND r.id = $i");
-                command.Parameters.AddWithValue("$i", query.Id);
-            }
-
-            if (query.Since is { } since)
-            {
-                sql.Append(" AND v.last_updated >= $since");
-                command.Parameters.AddWithValue("$since", since.UtcTicks);
-            }
-
-            if (query.At is { } at)
-            {
-                // _at: the versions current at that instant — the newest version of each resource at or before it.
-                sql.Append(" AND v.version = (SELECT MAX(v2.version) FROM resource_version v2 WHERE v2.sid = v.sid AND v2.last_updated <= $at)");
-                command.Parameters.AddWithValue("$at", at.UtcTicks);
-            }
-
-            if (query.BeforeVersionRow is { } before)
-            {
-                sql.Append(" AND v.rid < $before");
-                command.Parameters.AddWithValue("$before", before);
-            }
-
-            sql.Append(" ORDER BY v.rid DESC LIMIT $limit");
-            command.Parameters.AddWithValue("$limit", query.Count + 1);
-            command.CommandText = sql.ToString();
-            var versions = new List<ResourceVersion>();
-            long lastRid = 0;
-            var hasMore = false;
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                if (versions.Count == query.Count)
-                {
-                    hasMore = true;
-                    break;
-                }
-
-                lastRid = reader.GetInt64(0);
-                versions.Add(ReadVersion(reader, reader.GetString(1), reader.GetString(2), 3));
-            }
-
-            return new HistoryPage(versions, hasMore ? lastRid : null);
-        });
+        WithReaderAsync(connection => SqlReads.History(connection, SqlDialect.Sqlite, query));
 
     public Task<IReadOnlyDictionary<string, long>> CountByTypeAsync(CancellationToken cancellationToken) =>
-        WithReaderAsync<IReadOnlyDictionary<string, long>>(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT type, COUNT(*) FROM resource WHERE deleted = 0 GROUP BY type ORDER BY type";
-            using var reader = command.ExecuteReader();
-            var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
-            while (reader.Read())
-            {
-                counts[reader.GetString(0)] = reader.GetInt64(1);
-            }
-
-            return counts;
-        });
+        WithReaderAsync(SqlReads.CountByType);
 
     public Task<bool> IsReadyAsync(CancellationToken cancellationToken) =>
         _writer is null
@@ -358,81 +98,13 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
     }
 
     public Task<IReadOnlyDictionary<(string Type, string Code), string>> RegisteredSearchParameterUrlsAsync(CancellationToken cancellationToken) =>
-        WithReaderAsync<IReadOnlyDictionary<(string Type, string Code), string>>(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT resource_type, code, url FROM search_param";
-            using var reader = command.ExecuteReader();
-            var urls = new Dictionary<(string Type, string Code), string>();
-            while (reader.Read())
-            {
-                urls[(reader.GetString(0), reader.GetString(1))] = reader.GetString(2);
-            }
-
-            return urls;
-        });
+        WithReaderAsync<IReadOnlyDictionary<(string Type, string Code), string>>(connection => SqlReads.RegisteredSearchParameterUrls(connection));
 
     public Task<IReadOnlyList<(long Sid, ResourceVersion Resource)>> ScanAsync(long afterSid, IReadOnlyList<string> types, int limit, CancellationToken cancellationToken) =>
-        WithReaderAsync<IReadOnlyList<(long Sid, ResourceVersion Resource)>>(connection =>
-        {
-            using var command = connection.CreateCommand();
-            var sql = new System.Text.StringBuilder("SELECT r.sid, r.type, r.id, r.version, r.last_updated, v.method, v.payload FROM resource r JOIN resource_version v ON v.rid = r.rid WHERE r.sid > $after AND r.deleted = 0");
-            command.Parameters.AddWithValue("$after", afterSid);
-            if (types.Count > 0)
-            {
-                sql.Append(" AND r.type IN (");
-                for (var i = 0; i < types.Count; i++)
-                {
-                    sql.Append(i == 0 ? "$t" : ", $t").Append(i);
-                    command.Parameters.AddWithValue("$t" + i, types[i]);
-                }
-
-                sql.Append(')');
-            }
-
-            sql.Append(" ORDER BY r.sid LIMIT $limit");
-            command.Parameters.AddWithValue("$limit", limit);
-            command.CommandText = sql.ToString();
-            var rows = new List<(long, ResourceVersion)>(limit);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                rows.Add((reader.GetInt64(0), new ResourceVersion(reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
-                    new DateTimeOffset(reader.GetInt64(4), TimeSpan.Zero), false, reader.GetString(5), (byte[])reader.GetValue(6))));
-            }
-
-            return rows;
-        });
+        WithReaderAsync(connection => SqlReads.Scan(connection, SqlDialect.Sqlite, afterSid, types, limit));
 
     public Task<IReadOnlyList<(int ParamId, string? System, string Value)>> DistinctValuesAsync(IReadOnlyList<SearchParameterInfo> parameters, string? type, int limit, CancellationToken cancellationToken) =>
-        WithReaderAsync<IReadOnlyList<(int, string?, string)>>(connection =>
-        {
-            var values = new List<(int, string?, string)>();
-            foreach (var parameter in parameters)
-            {
-                using var command = connection.CreateCommand();
-                var (table, columns) = parameter.Type == Hl7.Fhir.Model.SearchParamType.Uri ? ("idx_uri", "NULL, x.uri") : ("idx_token", "x.system, x.code");
-                command.CommandText = $"SELECT DISTINCT {columns} FROM {table} x" + (type is null ? string.Empty : " JOIN resource r ON r.sid = x.sid AND r.type = $type")
-                    + " WHERE x.param_id = $param AND x.sid > 0 LIMIT $limit";
-                command.Parameters.AddWithValue("$param", parameter.Id);
-                command.Parameters.AddWithValue("$limit", limit);
-                if (type is not null)
-                {
-                    command.Parameters.AddWithValue("$type", type);
-                }
-
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    if (!reader.IsDBNull(1))
-                    {
-                        values.Add((parameter.Id, reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1)));
-                    }
-                }
-            }
-
-            return values;
-        });
+        WithReaderAsync(connection => SqlReads.DistinctValues(connection, SqlDialect.Sqlite, parameters, type, limit));
 
     public async Task<long> EraseAsync(string type, string id, CancellationToken cancellationToken)
     {
@@ -459,30 +131,10 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
     }
 
     public Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken) =>
-        WithReaderAsync(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = JobColumns + " WHERE id = $id";
-            command.Parameters.AddWithValue("$id", id);
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? ReadJob(reader) : null;
-        });
+        WithReaderAsync(connection => SqlReads.GetJob(connection, SqlDialect.Sqlite, id));
 
     public Task<IReadOnlyList<JobRecord>> ListAsync(int limit, CancellationToken cancellationToken) =>
-        WithReaderAsync<IReadOnlyList<JobRecord>>(connection =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = JobColumns + " ORDER BY created DESC LIMIT $limit";
-            command.Parameters.AddWithValue("$limit", limit);
-            using var reader = command.ExecuteReader();
-            var jobs = new List<JobRecord>();
-            while (reader.Read())
-            {
-                jobs.Add(ReadJob(reader));
-            }
-
-            return jobs;
-        });
+        WithReaderAsync(connection => SqlReads.ListJobs(connection, SqlDialect.Sqlite, limit));
 
     public async Task<JobRecord?> ClaimNextAsync(CancellationToken cancellationToken)
     {
@@ -538,20 +190,6 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         command.Parameters.AddWithValue("$id", id);
         command.ExecuteNonQuery();
     }
-
-    private const string JobColumns = "SELECT id, kind, status, request, cursor, processed, total, created, updated, error FROM job";
-
-    private static JobRecord ReadJob(SqliteDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetString(1),
-        reader.GetString(2),
-        reader.GetString(3),
-        reader.GetInt64(4),
-        reader.GetInt64(5),
-        reader.IsDBNull(6) ? null : reader.GetInt64(6),
-        new DateTimeOffset(reader.GetInt64(7), TimeSpan.Zero),
-        new DateTimeOffset(reader.GetInt64(8), TimeSpan.Zero),
-        reader.IsDBNull(9) ? null : reader.GetString(9));
 
     /// <summary>A short-lived connection for small administrative writes (jobs, parameter registration); busy_timeout waits for the writer.</summary>
     private async Task<SqliteConnection> OpenWriteConnectionAsync(CancellationToken cancellationToken)
@@ -629,19 +267,6 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         {
             await reader.DisposeAsync();
         }
-    }
-
-    private static ResourceVersion ReadVersion(SqliteDataReader reader, string type, string id, int first)
-    {
-        var deleted = reader.GetInt64(first + 2) != 0;
-        return new ResourceVersion(
-            type,
-            id,
-            reader.GetInt64(first),
-            new DateTimeOffset(reader.GetInt64(first + 1), TimeSpan.Zero),
-            deleted,
-            reader.GetString(first + 3),
-            reader.IsDBNull(first + 4) ? null : (byte[])reader.GetValue(first + 4));
     }
 
     private async Task<T> WithReaderAsync<T>(Func<SqliteConnection, T> work)

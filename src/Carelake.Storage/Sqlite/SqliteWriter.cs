@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
+using Carelake.Storage.SearchSql;
 using Microsoft.Data.Sqlite;
 
 namespace Carelake.Storage.Sqlite;
@@ -265,15 +266,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     }
 
     /// <summary>Whether a search matches anything, seen from inside the committing transaction (earlier units included).</summary>
-    private bool Matches(SearchQuery condition)
-    {
-        var (sql, parameters) = SqliteSearchSql.BuildCount(condition);
-        using var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        command.Parameters.AddRange(parameters);
-        return (long)command.ExecuteScalar()! > 0;
-    }
+    private bool Matches(SearchQuery condition) => SqlReads.Matches(_connection, _transaction!, SqlDialect.Sqlite, condition);
 
     /// <summary>The surrogate id and current version of a resource, or (0, 0) when it was never written.</summary>
     private (long Sid, long Version) ReadCurrent(string type, string id)
@@ -461,34 +454,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             var tuple = ++_tuple;
             for (var position = 0; position < composite.Components.Count; position++)
             {
-                object? system = null, code = null, text = null, norm = null, exact = null, targetType = null, targetId = null, url = null, uri = null, unit = null, value = null, low = null, high = null, canonCode = null, canonValue = null;
-                switch (composite.Components[position])
-                {
-                    case StringIndexValue s:
-                        (norm, exact) = (s.Normalized, s.Exact);
-                        break;
-                    case TokenIndexValue t:
-                        (system, code, text) = (t.System, t.Code, t.Text);
-                        break;
-                    case ReferenceIndexValue r:
-                        (targetType, targetId, url) = (r.TargetType, r.TargetId, r.Url);
-                        break;
-                    case DateIndexValue d:
-                        (low, high) = (d.Low, d.High);
-                        break;
-                    case NumberIndexValue n:
-                        value = (double)n.Value;
-                        break;
-                    case QuantityIndexValue q:
-                        (system, code, unit, value, canonCode) = (q.System, q.Code, q.Unit, (double)q.Value, q.CanonicalCode);
-                        canonValue = q.CanonicalValue is { } cv ? (double)cv : null;
-                        break;
-                    case UriIndexValue u:
-                        uri = u.Uri;
-                        break;
-                }
-
-                Set(_insertComposite, sid, composite.ParamId, tuple, position, system, code, text, norm, exact, targetType, targetId, url, uri, unit, value, low, high, canonCode, canonValue).ExecuteNonQuery();
+                Set(_insertComposite, [sid, composite.ParamId, tuple, position, .. CompositeColumns.Of(composite.Components[position])]).ExecuteNonQuery();
             }
         }
 

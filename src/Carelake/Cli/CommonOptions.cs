@@ -11,6 +11,11 @@ internal static class CommonOptions
         Description = "Folder for the database and files (default ./carelake-data; config Carelake:DataDir).",
     };
 
+    public static Option<string?> Database() => new("--database")
+    {
+        Description = "PostgreSQL connection string (Host=…;Database=…;Username=…) instead of the SQLite file (config Carelake:Database:ConnectionString).",
+    };
+
     /// <summary>appsettings.json, then environment variables (Carelake__DataDir …), then the command's flags.</summary>
     public static CarelakeOptions Load(Action<CarelakeOptions> applyFlags)
     {

@@ -11,11 +11,16 @@ internal static class ImportCommand
     {
         var paths = new Argument<string[]>("paths") { Description = "Files or folders of FHIR JSON (.json resources or Bundles, .ndjson).", Arity = ArgumentArity.OneOrMore };
         var dataDir = CommonOptions.DataDir();
+        var database = CommonOptions.Database();
         var parallel = new Option<int>("--parallel") { Description = "Files imported at once.", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
-        var command = new Command("import", "Import FHIR resources into the local database (the server need not run).") { paths, dataDir, parallel };
+        var command = new Command("import", "Import FHIR resources into the local database (the server need not run).") { paths, dataDir, database, parallel };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var options = CommonOptions.Load(o => o.DataDir = parse.GetValue(dataDir) ?? o.DataDir);
+            var options = CommonOptions.Load(o =>
+            {
+                o.DataDir = parse.GetValue(dataDir) ?? o.DataDir;
+                o.Database.ConnectionString = parse.GetValue(database) ?? o.Database.ConnectionString;
+            });
             if (CommonOptions.ReportInvalid(options) is { } exit)
             {
                 return exit;

@@ -10,15 +10,17 @@ internal static class ServeCommand
     public static Command Create()
     {
         var dataDir = CommonOptions.DataDir();
+        var database = CommonOptions.Database();
         var urls = new Option<string?>("--urls") { Description = "URLs to listen on, ';'-separated (default http://localhost:8080)." };
         var demo = new Option<bool>("--demo") { Description = "Load generated demo patients on first start (empty database only)." };
         var dev = new Option<bool>("--dev") { Description = "Developer mode: switches authentication off (insecure; never in production)." };
-        var command = new Command("serve", "Start the FHIR server (and the web app) with embedded storage.") { dataDir, urls, demo, dev };
+        var command = new Command("serve", "Start the FHIR server (and the web app) with embedded storage.") { dataDir, database, urls, demo, dev };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = CommonOptions.Load(o =>
             {
                 o.DataDir = parse.GetValue(dataDir) ?? o.DataDir;
+                o.Database.ConnectionString = parse.GetValue(database) ?? o.Database.ConnectionString;
                 o.Urls = parse.GetValue(urls) ?? o.Urls;
                 o.Demo |= parse.GetValue(demo);
                 o.Dev |= parse.GetValue(dev);
@@ -40,7 +42,7 @@ internal static class ServeCommand
             }
 
             await app.StartAsync(cancellationToken);
-            Console.WriteLine($"Carelake is listening on {options.Urls} — FHIR API at {options.Urls.Split(';')[0].TrimEnd('/')}{options.BasePath} (data in {Path.GetFullPath(options.DataDir)}).");
+            Console.WriteLine($"Carelake is listening on {options.Urls} — FHIR API at {options.Urls.Split(';')[0].TrimEnd('/')}{options.BasePath} ({(options.Database.IsPostgres ? "data in PostgreSQL" : "data in " + Path.GetFullPath(options.DataDir))}).");
             await app.WaitForShutdownAsync(CancellationToken.None);
             return 0;
         });

@@ -52,6 +52,9 @@ public sealed class CarelakeOptions
 
     public string DatabasePath => Path.Combine(DataDir, "carelake.db");
 
+    /// <summary>Carelake:Database — PostgreSQL instead of the embedded SQLite file when a connection string is set.</summary>
+    public DatabaseOptions Database { get; set; } = new();
+
     /// <summary>Every problem with the configuration, in words an operator can act on; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -113,6 +116,23 @@ public sealed class CarelakeOptions
         if (SqliteSynchronous.ToUpperInvariant() is not ("FULL" or "NORMAL" or "EXTRA"))
         {
             errors.Add($"Carelake:SqliteSynchronous must be FULL, NORMAL or EXTRA (got '{SqliteSynchronous}').");
+        }
+
+        if (Database.ConnectionString is { Length: > 0 } connectionString)
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            }
+            catch (ArgumentException)
+            {
+                errors.Add("Carelake:Database:ConnectionString (--database) is not a valid PostgreSQL connection string (Host=…;Database=…;Username=…).");
+            }
+        }
+
+        if (Database.MaxPoolSize < 1 || Database.ConnectTimeoutSeconds < 1)
+        {
+            errors.Add("Carelake:Database:MaxPoolSize and Carelake:Database:ConnectTimeoutSeconds must be at least 1.");
         }
 
         return errors;

@@ -4,6 +4,7 @@ using Carelake.Core.Resources;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
 using Carelake.Core.Validation;
+using Carelake.Storage.Postgres;
 using Carelake.Storage.Sqlite;
 
 namespace Carelake.Hosting;
@@ -51,7 +52,7 @@ public sealed class CarelakeServices : IAsyncDisposable
     public static async Task<CarelakeServices> OpenAsync(CarelakeOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
-        var store = new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous });
+        var store = CreateStore(options);
         var definitions = SearchParameterRegistry.StandardDefinitions();
         var ids = await store.InitializeAsync(definitions, cancellationToken);
         var standard = definitions.Select(d => d with { Id = ids[(d.StorageKey, d.Code)] }).ToList();
@@ -59,8 +60,18 @@ public sealed class CarelakeServices : IAsyncDisposable
         var custom = await ReindexJob.ActiveCustomAsync(store, cancellationToken);
         var customIds = custom.Count == 0 ? ids : await store.RegisterSearchParametersAsync(custom, cancellationToken);
         var registry = new SearchParameterRegistry(SearchParameterRegistry.Merge(standard, custom.Select(c => c with { Id = customIds[(c.StorageKey, c.Code)] }).ToList()));
-        return new CarelakeServices(store, store, registry, standard, options, time);
+        return new CarelakeServices(store, (IJobStore)store, registry, standard, options, time);
     }
+
+    /// <summary>The provider the configuration names: PostgreSQL when a connection string is set, else the SQLite file.</summary>
+    public static IResourceStore CreateStore(CarelakeOptions options) => options.Database.IsPostgres
+        ? new PostgresResourceStore(new PostgresOptions
+        {
+            ConnectionString = options.Database.ConnectionString!,
+            MaxPoolSize = options.Database.MaxPoolSize,
+            ConnectTimeoutSeconds = options.Database.ConnectTimeoutSeconds,
+        })
+        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous });
 
     public ValueTask DisposeAsync() => Store.DisposeAsync();
 }

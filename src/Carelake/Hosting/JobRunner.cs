@@ -1,3 +1,4 @@
+using Carelake.Core.Fhir;
 using Carelake.Core.Jobs;
 using Carelake.Core.Storage;
 
@@ -51,6 +52,12 @@ public sealed partial class JobRunner(CarelakeServices services, ILogger<JobRunn
                 LogFailed(logger, e, job.Id);
                 await services.Jobs.FinishAsync(job.Id, JobRecord.Failed, "The job failed; see the server log for job " + job.Id + ".", CancellationToken.None);
             }
+            catch (FhirException e) when (job is null && e.Status == 503)
+            {
+                // The database is unreachable (a PostgreSQL restart): keep polling; an escaping exception would stop the host.
+                LogQueueUnavailable(logger);
+                await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+            }
         }
     }
 
@@ -65,6 +72,9 @@ public sealed partial class JobRunner(CarelakeServices services, ILogger<JobRunn
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Job {JobId} finished")]
     private static partial void LogFinished(ILogger logger, string jobId);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "The job queue is unavailable (database unreachable); polling again")]
+    private static partial void LogQueueUnavailable(ILogger logger);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Error, Message = "Job {JobId} failed")]
     private static partial void LogFailed(ILogger logger, Exception exception, string jobId);

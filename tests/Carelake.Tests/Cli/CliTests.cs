@@ -79,7 +79,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("Patient.birthDate", output, StringComparison.Ordinal);
         Assert.Contains("garbage.json", output, StringComparison.Ordinal);
         Assert.Contains("lines.ndjson:2", output, StringComparison.Ordinal);
-        await using var services = await CarelakeServices.OpenAsync(new CarelakeOptions { DataDir = dataDir }, TimeProvider.System, CancellationToken.None);
+        await using var services = await CarelakeServices.OpenAsync(await TestPostgres.OptionsForAsync(dataDir), TimeProvider.System, CancellationToken.None);
         Assert.NotNull(await services.Store.ReadAsync("Patient", "good-1", CancellationToken.None));
         Assert.NotNull(await services.Store.ReadAsync("Observation", "o1", CancellationToken.None));
     }

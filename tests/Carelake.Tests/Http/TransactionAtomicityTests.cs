@@ -19,7 +19,33 @@ public sealed class TransactionAtomicityTests : IAsyncLifetime
 
     public Task DisposeAsync() => _server.DisposeAsync();
 
-    private Dictionary<string, long> RowCounts()
+    private Dictionary<string, long> RowCounts() => _server.ConnectionString is { } postgres ? PostgresRowCounts(postgres) : SqliteRowCounts();
+
+    private static Dictionary<string, long> PostgresRowCounts(string connectionString)
+    {
+        using var connection = new Npgsql.NpgsqlConnection(connectionString + ";Pooling=false");
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = new Npgsql.NpgsqlCommand("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND (tablename LIKE 'idx\\_%' OR tablename IN ('resource', 'resource_version', 'contained_resource', 'resource_text'))", connection))
+        using (var reader = list.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var table in tables)
+        {
+            using var count = new Npgsql.NpgsqlCommand($"SELECT COUNT(*) FROM \"{table}\"", connection);
+            counts[table] = (long)count.ExecuteScalar()!;
+        }
+
+        return counts;
+    }
+
+    private Dictionary<string, long> SqliteRowCounts()
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(_server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
         connection.Open();

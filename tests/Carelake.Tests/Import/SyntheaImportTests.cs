@@ -20,7 +20,7 @@ public sealed class SyntheaImportTests : IDisposable
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("0 failed", output, StringComparison.Ordinal);
-        var options = new CarelakeOptions { DataDir = _dataDir };
+        var options = await TestPostgres.OptionsForAsync(_dataDir);
         await using var services = await CarelakeServices.OpenAsync(options, TimeProvider.System, CancellationToken.None);
         var counts = await services.Store.CountByTypeAsync(CancellationToken.None);
         Assert.Equal(ExpectedCounts(), counts.ToDictionary(kv => kv.Key, kv => kv.Value));

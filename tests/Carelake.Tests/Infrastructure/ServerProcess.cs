@@ -31,7 +31,7 @@ public sealed class ServerProcess : IAsyncDisposable
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var process = Start(["serve", "--data-dir", dataDir, "--urls", url, .. extraArgs]);
+        var process = Start(["serve", "--data-dir", dataDir, "--urls", url, .. extraArgs, .. await DatabaseArgumentsAsync(dataDir, extraArgs)]);
         var server = new ServerProcess(process, url + "/fhir");
         process.OutputDataReceived += (_, e) => server.Capture(e.Data);
         process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
@@ -68,12 +68,18 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Runs a CLI command to completion and returns its exit code and output.</summary>
     public static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] args)
     {
-        using var process = Start(args);
+        var dataDir = Array.IndexOf(args, "--data-dir") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+        var onDatabase = dataDir is not null && args[0] is "serve" or "import" or "db" && !args.Contains("--help");
+        using var process = Start(onDatabase ? [.. args, .. await DatabaseArgumentsAsync(dataDir!, args)] : args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    /// <summary>On the PostgreSQL run, the database that belongs to a data folder (the same one again after a restart).</summary>
+    private static async Task<string[]> DatabaseArgumentsAsync(string dataDir, string[] given) =>
+        TestPostgres.Enabled && !given.Contains("--database") ? ["--database", await TestPostgres.DatabaseForAsync(dataDir)] : [];
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing — the crash the durability promise is about.</summary>
     public void Kill()

@@ -7,7 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Carelake.Tests.Infrastructure;
 
 /// <summary>
-/// A real Carelake server on Kestrel (a free loopback port) over a real SQLite file in its own temporary folder.
+/// A real Carelake server on Kestrel (a free loopback port) over a real SQLite file in its own temporary folder, or,
+/// when the suite runs on PostgreSQL (<see cref="TestPostgres.Enabled"/>), over its own database on the test server.
 /// Each test class gets its own server (IClassFixture) or creates one; no test depends on another's data.
 /// </summary>
 public sealed class TestServer : IAsyncLifetime
@@ -25,9 +26,17 @@ public sealed class TestServer : IAsyncLifetime
 
     public Action<CarelakeOptions>? Configure { get; init; }
 
+    /// <summary>The PostgreSQL connection string when the suite runs on PostgreSQL; null on SQLite.</summary>
+    public string? ConnectionString { get; private set; }
+
     public async Task InitializeAsync()
     {
         var options = new CarelakeOptions { DataDir = DataDir, Urls = "http://127.0.0.1:0" };
+        if (TestPostgres.Enabled)
+        {
+            options.Database.ConnectionString = ConnectionString = await TestPostgres.DatabaseForAsync(DataDir);
+        }
+
         Configure?.Invoke(options);
         _app = await ServerHost.BuildAsync(options, [], CancellationToken.None);
         await _app.StartAsync();

@@ -1,5 +1,5 @@
 using Carelake.Core.Search;
-using Carelake.Storage.Sqlite;
+using Carelake.Storage.SearchSql;
 using Carelake.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -9,6 +9,7 @@ namespace Carelake.Tests.Http;
 /// The common search shapes use indexes: no scan of the resource table, no temporary sort, index tables reached
 /// through their covering or sid indexes. Checked with SQLite's EXPLAIN QUERY PLAN on the real schema.
 /// </summary>
+[Trait("Provider", "SqliteOnly")]
 public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer>
 {
     public static TheoryData<string, string> Queries => new()
@@ -36,7 +37,7 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
     public void Common_searches_use_indexes_and_need_no_table_scan_or_sort(string type, string query)
     {
         var parsed = new SearchQueryParser(server.Services.Registry).Parse(type, QueryString.Parse(query), strict: true);
-        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var (sql, parameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21);
         var plan = ExplainQueryPlan(sql, parameters);
 
         Assert.DoesNotContain("SCAN r", plan, StringComparison.Ordinal);
@@ -64,7 +65,7 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
     public void Sort_keys_and_chain_probes_never_walk_a_whole_parameter(string type, string query)
     {
         var parsed = new SearchQueryParser(server.Services.Registry).Parse(type, QueryString.Parse(query), strict: true);
-        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var (sql, parameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21);
         var plan = ExplainQueryPlan(sql, parameters);
 
         Assert.DoesNotMatch(@"INDEX ix_idx_\w+ \(param_id=\?\)", plan);
@@ -88,7 +89,7 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
     public void Drivers_stored_in_sid_order_stream_one_page(string type, string query, string driverIndex)
     {
         var parsed = new SearchQueryParser(server.Services.Registry).Parse(type, QueryString.Parse(query), strict: true);
-        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var (sql, parameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21);
         var plan = ExplainQueryPlan(sql, parameters);
 
         Assert.StartsWith("SEARCH d USING COVERING INDEX " + driverIndex, plan, StringComparison.Ordinal);
@@ -103,12 +104,12 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
         var parsed = new SearchQueryParser(server.Services.Registry).Parse("Encounter", QueryString.Parse("class=IMP&date=ge2025-02-01"), strict: true);
         var classCriterion = parsed.Query.Criteria.Single(c => c.Code == "class");
 
-        var (sql, parameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21, singleSystems: new Dictionary<SearchCriterion, string?>(ReferenceEqualityComparer.Instance) { [classCriterion] = "http://terminology.hl7.org/CodeSystem/v3-ActCode" });
+        var (sql, parameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21, singleSystems: new Dictionary<SearchCriterion, string?>(ReferenceEqualityComparer.Instance) { [classCriterion] = "http://terminology.hl7.org/CodeSystem/v3-ActCode" });
         var plan = ExplainQueryPlan(sql, parameters);
         Assert.StartsWith("SEARCH d USING COVERING INDEX ix_idx_token_code (param_id=? AND code=? AND system=?)", plan, StringComparison.Ordinal);
         Assert.DoesNotContain("TEMP B-TREE", plan, StringComparison.Ordinal);
 
-        var (listed, listedParameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var (listed, listedParameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21);
         Assert.Contains("LIST SUBQUERY", ExplainQueryPlan(listed, listedParameters), StringComparison.Ordinal);
     }
 
@@ -122,18 +123,18 @@ public sealed class QueryPlanTests(TestServer server) : IClassFixture<TestServer
         var parsed = new SearchQueryParser(server.Services.Registry).Parse("Observation", QueryString.Parse("subject:Patient.general-practitioner:Practitioner.family=Taylor&code=http://loinc.org|2339-0"), strict: true);
         var chain = parsed.Query.Criteria.Single(c => c.Chain is not null);
 
-        var (wideSql, wideParameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21, wideChains: new HashSet<SearchCriterion>([chain], ReferenceEqualityComparer.Instance));
+        var (wideSql, wideParameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21, wideChains: new HashSet<SearchCriterion>([chain], ReferenceEqualityComparer.Instance));
         var wide = ExplainQueryPlan(wideSql, wideParameters);
         Assert.StartsWith("SEARCH d USING COVERING INDEX ix_idx_token_code", wide, StringComparison.Ordinal);
         Assert.Contains("SEARCH ref1 EXISTS USING INDEX ix_idx_reference_sid (sid=? AND param_id=?)", wide, StringComparison.Ordinal);
 
-        var (narrowSql, narrowParameters) = SqliteSearchSql.BuildPage(parsed.Query, default, 21);
+        var (narrowSql, narrowParameters) = SearchSqlBuilder.BuildPage(SqlDialect.Sqlite, parsed.Query, default, 21);
         var narrow = ExplainQueryPlan(narrowSql, narrowParameters);
         Assert.Contains("SEARCH ref1 USING COVERING INDEX ix_idx_reference_target", narrow, StringComparison.Ordinal);
         Assert.Contains("SEARCH idx_token EXISTS USING INDEX ix_idx_token_sid", narrow, StringComparison.Ordinal);
     }
 
-    private string ExplainQueryPlan(string sql, IReadOnlyList<SqliteParameter> parameters)
+    private string ExplainQueryPlan(string sql, IReadOnlyList<System.Data.Common.DbParameter> parameters)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
         connection.Open();

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Carelake.Storage.Sqlite;
+namespace Carelake.Storage.SearchSql;
 
 /// <summary>Cuts one contained resource out of its container's stored JSON (byte-exact, as stored).</summary>
 internal static class ContainedJson

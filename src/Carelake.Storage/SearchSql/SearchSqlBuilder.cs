@@ -4,28 +4,28 @@ using System.Text.Json;
 using Carelake.Core.Fhir;
 using Carelake.Core.Search;
 using Hl7.Fhir.Model;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
-namespace Carelake.Storage.Sqlite;
+namespace Carelake.Storage.SearchSql;
 
 /// <summary>
-/// Translates a <see cref="SearchQuery"/> into one SQLite statement. Each criterion becomes
+/// Translates a <see cref="SearchQuery"/> into one SQL statement for SQLite or PostgreSQL (<see cref="SqlDialect"/>). Each criterion becomes
 /// <c>alias.sid IN (SELECT sid FROM idx_kind WHERE param_id = … AND …)</c>, answered from the covering
 /// (param_id, value…, sid) indexes. Without _sort, results are ordered by sid and a cursor is "sid greater than";
 /// with _sort, each sort key is a per-resource scalar (min or max of the parameter's values) and the cursor holds the
 /// last row's keys (keyset paging), so pages stay correct while others write and any node can continue them.
 /// </summary>
-internal sealed class SqliteSearchSql
+internal sealed class SearchSqlBuilder
 {
     private readonly StringBuilder _sql = new();
-    private readonly List<SqliteParameter> _parameters = [];
+    private readonly List<DbParameter> _parameters = [];
     private int _aliases;
     private string _columnPrefix = string.Empty;
 
     // The resource type each alias stands for, where a subquery needs it (reverse chains).
     private readonly Dictionary<string, string> _aliasTypes = new(StringComparer.Ordinal);
 
-    public IReadOnlyList<SqliteParameter> Parameters => _parameters;
+    public IReadOnlyList<DbParameter> Parameters => _parameters;
 
     /// <summary>Chains also follow local references (<c>#id</c>) into contained resources; off when none are stored, to keep chains cheap.</summary>
     private bool _chainIntoContained;
@@ -39,7 +39,15 @@ internal sealed class SqliteSearchSql
     /// <summary>Code-only token criteria whose code the store found under one system only (null: no system): they can stream too.</summary>
     private IReadOnlyDictionary<SearchCriterion, string?> _singleSystems = new Dictionary<SearchCriterion, string?>();
 
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildPage(
+    private readonly SqlDialect _dialect;
+
+    private SearchSqlBuilder(SqlDialect dialect)
+    {
+        _dialect = dialect;
+    }
+
+    public static (string Sql, IReadOnlyList<DbParameter> Parameters) BuildPage(
+        SqlDialect dialect,
         SearchQuery query,
         SearchCursor cursor,
         int limit,
@@ -47,7 +55,7 @@ internal sealed class SqliteSearchSql
         IReadOnlySet<SearchCriterion>? wideChains = null,
         IReadOnlyDictionary<SearchCriterion, string?>? singleSystems = null)
     {
-        var builder = new SqliteSearchSql
+        var builder = new SearchSqlBuilder(dialect)
         {
             _chainIntoContained = chainIntoContained,
             _wideChains = wideChains ?? new HashSet<SearchCriterion>(),
@@ -60,20 +68,20 @@ internal sealed class SqliteSearchSql
     /// The systems a code appears under for a parameter, in index order: the first, and whether any other follows.
     /// Two seeks on the (param_id, code, system, sid) index.
     /// </summary>
-    public const string FirstSystemSql = "SELECT system FROM idx_token WHERE param_id = $param AND code = $code ORDER BY system LIMIT 1";
+    public const string FirstSystemSql = "SELECT system FROM idx_token WHERE param_id = @param AND code = @code ORDER BY system LIMIT 1";
 
-    public const string OtherSystemSql = "SELECT EXISTS (SELECT 1 FROM idx_token WHERE param_id = $param AND code = $code AND system > $system)";
+    public const string OtherSystemSql = "SELECT EXISTS (SELECT 1 FROM idx_token WHERE param_id = @param AND code = @code AND system > @system)";
 
-    public const string NonNullSystemSql = "SELECT EXISTS (SELECT 1 FROM idx_token WHERE param_id = $param AND code = $code AND system IS NOT NULL)";
+    public const string NonNullSystemSql = "SELECT EXISTS (SELECT 1 FROM idx_token WHERE param_id = @param AND code = @code AND system IS NOT NULL)";
 
     /// <summary>
     /// How many resources a chain's first hop points at, counted up to <paramref name="limit"/>: for
     /// <c>subject:Patient.general-practitioner.family=Taylor</c>, the matching patients. Cheap (the inner levels are
     /// small lists) and decisive: their referrers are about this many times the referrers per target.
     /// </summary>
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildChainTargetProbe(SearchCriterion criterion, int limit)
+    public static (string Sql, IReadOnlyList<DbParameter> Parameters) BuildChainTargetProbe(SqlDialect dialect, SearchCriterion criterion, int limit)
     {
-        var builder = new SqliteSearchSql();
+        var builder = new SearchSqlBuilder(dialect);
         var sql = builder._sql;
         sql.Append("SELECT COUNT(*) FROM (");
         var first = true;
@@ -84,18 +92,18 @@ internal sealed class SqliteSearchSql
                 sql.Append(first ? string.Empty : " UNION ALL ");
                 first = false;
                 builder._aliasTypes["t0"] = targetType;
-                sql.Append("SELECT 1 FROM resource t0 WHERE +t0.type = ").Append(builder.Add(targetType)).Append(" AND t0.deleted = 0 AND ");
+                sql.Append("SELECT 1 FROM resource t0 WHERE ").Append(builder._dialect.Unindexed("t0.type")).Append(" = ").Append(builder.Add(targetType)).Append(" AND t0.deleted = 0 AND ");
                 builder.AppendCriterion(chain.Inner, "t0");
             }
         }
 
-        sql.Append(" LIMIT ").Append(builder.Add(limit)).Append(')');
+        sql.Append(" LIMIT ").Append(builder.Add(limit)).Append(") probe");
         return (sql.ToString(), builder._parameters);
     }
 
-    public static (string Sql, IReadOnlyList<SqliteParameter> Parameters) BuildCount(SearchQuery query, bool chainIntoContained = false)
+    public static (string Sql, IReadOnlyList<DbParameter> Parameters) BuildCount(SqlDialect dialect, SearchQuery query, bool chainIntoContained = false)
     {
-        var builder = new SqliteSearchSql { _chainIntoContained = chainIntoContained };
+        var builder = new SearchSqlBuilder(dialect) { _chainIntoContained = chainIntoContained };
         if (query.ReturnContained)
         {
             var inner = query with { Contained = ContainedSearch.No, ReturnContained = false };
@@ -240,7 +248,7 @@ internal sealed class SqliteSearchSql
                 // A code searched without a system streams only when the store saw it under a single system.
                 var system = token.System ?? _singleSystems[driver];
                 _sql.Append("idx_token d JOIN resource r ON r.sid = d.sid JOIN resource_version v ON v.rid = r.rid WHERE d.param_id = ").Append(parameter)
-                    .Append(" AND d.code = ").Append(Add(token.Code!)).Append(" AND d.system IS ").Append(system is null ? "NULL" : Add(system));
+                    .Append(" AND d.code = ").Append(Add(token.Code!)).Append(system is null ? " AND d.system IS NULL" : " AND d.system = " + Add(system));
                 break;
             case ReferenceSearchValue reference:
                 _sql.Append("idx_reference d JOIN resource r ON r.sid = d.sid JOIN resource_version v ON v.rid = r.rid WHERE d.param_id = ").Append(parameter)
@@ -256,7 +264,7 @@ internal sealed class SqliteSearchSql
         }
 
         // GROUP BY: a resource with the same code twice has two index rows; in index order the grouping streams.
-        _sql.Append(cursor.Backward ? " GROUP BY d.sid ORDER BY d.sid DESC LIMIT " : " GROUP BY d.sid ORDER BY d.sid LIMIT ").Append(Add(limit));
+        _sql.Append(" GROUP BY ").Append(_dialect.StreamedGroupBy).Append(cursor.Backward ? " ORDER BY d.sid DESC LIMIT " : " ORDER BY d.sid LIMIT ").Append(Add(limit));
         return _sql.ToString();
     }
 
@@ -288,11 +296,11 @@ internal sealed class SqliteSearchSql
         }
         if (query.ResourceType != "Resource")
         {
-            _sql.Append(driverIsIndexTable ? "+" : string.Empty).Append(alias).Append(".type = ").Append(Add(query.ResourceType)).Append(" AND ");
+            _sql.Append(driverIsIndexTable ? _dialect.Unindexed(alias + ".type") : alias + ".type").Append(" = ").Append(Add(query.ResourceType)).Append(" AND ");
         }
         else if (query.Types.Count > 0)
         {
-            _sql.Append(driverIsIndexTable ? "+" : string.Empty).Append(alias).Append(".type IN (").AppendJoin(", ", query.Types.Select(t => Add(t))).Append(") AND ");
+            _sql.Append(driverIsIndexTable ? _dialect.Unindexed(alias + ".type") : alias + ".type").Append(" IN (").AppendJoin(", ", query.Types.Select(t => Add(t))).Append(") AND ");
         }
 
         _sql.Append(alias).Append(".deleted = 0");
@@ -307,7 +315,7 @@ internal sealed class SqliteSearchSql
             }
             else
             {
-                _sql.Append('0');
+                _sql.Append("FALSE");
             }
 
             if (compartment.IncludesSelf)
@@ -425,13 +433,13 @@ internal sealed class SqliteSearchSql
         };
         var sentinel = kind switch
         {
-            'T' => desc ? "''" : "char(1114111)",
+            'T' => desc ? "''" : _dialect.MaxCharacter,
             'I' => desc ? long.MinValue.ToString(CultureInfo.InvariantCulture) : long.MaxValue.ToString(CultureInfo.InvariantCulture),
             _ => desc ? "-1e308" : "1e308",
         };
         // INDEXED BY: otherwise SQLite answers MIN/MAX by walking the (param_id, value) index of the whole type in
         // value order until it meets this sid — a scan of every resource's values for each row sorted.
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {table} INDEXED BY ix_{table}_sid WHERE sid = {alias}.sid AND param_id = {parameter}), {sentinel})";
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {table}{_dialect.IndexHint($"ix_{table}_sid")} WHERE sid = {alias}.sid AND param_id = {parameter}), {sentinel})";
     }
 
     private void AppendCriterion(SearchCriterion criterion, string alias, bool driver = true)
@@ -488,13 +496,13 @@ internal sealed class SqliteSearchSql
         {
             var missing = ((MissingSearchValue)criterion.Values[0]).Missing;
             _sql.Append(missing ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(" INDEXED BY ix_").Append(table).Append("_sid WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(')');
+                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(')');
             return;
         }
 
         if (criterion.Values.Count == 0)
         {
-            _sql.Append(criterion.Modifier == SearchModifier.Not ? '1' : '0');
+            _sql.Append(criterion.Modifier == SearchModifier.Not ? "TRUE" : "FALSE");
             return;
         }
 
@@ -505,7 +513,7 @@ internal sealed class SqliteSearchSql
         else
         {
             _sql.Append(criterion.Modifier == SearchModifier.Not ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(" INDEXED BY ix_").Append(table).Append("_sid WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(" AND (");
+                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(" AND (");
         }
 
         for (var i = 0; i < criterion.Values.Count; i++)
@@ -577,7 +585,8 @@ internal sealed class SqliteSearchSql
 
     /// <summary>
     /// _text searches the narrative, _content all text; every word of a value must occur (values are ORed).
-    /// Words are quoted, so FTS5 operators typed by a user are taken literally.
+    /// SQLite: FTS5, words quoted so FTS5 operators typed by a user are taken literally. PostgreSQL: tsvector columns
+    /// of text folded like FTS5's unicode61 tokenizer (<see cref="FullTextFolding"/>), searched with plainto_tsquery.
     /// </summary>
     private void AppendFullText(SearchCriterion criterion, string alias, bool driver)
     {
@@ -585,15 +594,24 @@ internal sealed class SqliteSearchSql
         var alternatives = criterion.Values
             .Select(v => ((StringSearchValue)v).Exact.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             .Where(words => words.Length > 0)
-            .Select(words => "(" + string.Join(" AND ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")) + ")")
             .ToList();
         if (alternatives.Count == 0)
         {
-            _sql.Append('1');
+            _sql.Append("TRUE");
             return;
         }
 
-        var match = Add($"{column} : ({string.Join(" OR ", alternatives)})");
+        if (!_dialect.FullTextIsFts5)
+        {
+            var tests = string.Join(" OR ", alternatives.Select(words => $"t.{column} @@ plainto_tsquery('simple', {Add(FullTextFolding.Fold(string.Join(' ', words)))})"));
+            _sql.Append(driver
+                ? $"{alias}.sid IN (SELECT t.sid FROM resource_text t WHERE {tests})"
+                : $"EXISTS (SELECT 1 FROM resource_text t WHERE t.sid = {alias}.sid AND ({tests}))");
+            return;
+        }
+
+        var expression = alternatives.Select(words => "(" + string.Join(" AND ", words.Select(w => "\"" + w.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"")) + ")");
+        var match = Add($"{column} : ({string.Join(" OR ", expression)})");
         _sql.Append(driver
             ? $"{alias}.sid IN (SELECT rowid FROM resource_text WHERE resource_text MATCH {match})"
             : $"EXISTS (SELECT 1 FROM resource_text WHERE rowid = {alias}.sid AND resource_text MATCH {match})");
@@ -625,11 +643,11 @@ internal sealed class SqliteSearchSql
                 // As the driver: the referrers of the matching targets. As a filter: a probe of this row's references
                 // against the matching targets (listed once per statement).
                 _sql.Append(driver ? $"{alias}.sid IN (SELECT {reference}.sid" : "EXISTS (SELECT 1")
-                    .Append(" FROM idx_reference ").Append(reference).Append(driver ? string.Empty : " INDEXED BY ix_idx_reference_sid")
+                    .Append(" FROM idx_reference ").Append(reference).Append(driver ? string.Empty : _dialect.IndexHint("ix_idx_reference_sid"))
                     .Append(" WHERE ").Append(driver ? string.Empty : $"{reference}.sid = {alias}.sid AND ").Append(reference).Append(".param_id = ").Append(Add(chain.Reference.Id))
                     .Append(" AND ").Append(reference).Append(".target_type = ").Append(type)
                     .Append(" AND ").Append(reference).Append(".target_id IN (SELECT ").Append(target).Append(".id FROM resource ").Append(target)
-                    .Append(" WHERE +").Append(target).Append(".type = ").Append(type).Append(" AND ").Append(target).Append(".deleted = 0 AND ");
+                    .Append(" WHERE ").Append(_dialect.Unindexed(target + ".type")).Append(" = ").Append(type).Append(" AND ").Append(target).Append(".deleted = 0 AND ");
                 AppendCriterion(chain.Inner, target);
                 _sql.Append("))");
                 if (_chainIntoContained)
@@ -669,7 +687,7 @@ internal sealed class SqliteSearchSql
             _sql.Append("EXISTS (SELECT 1 FROM idx_reference ").Append(reference).Append(" JOIN resource ").Append(source)
                 .Append(" ON ").Append(source).Append(".sid = ").Append(reference).Append(".sid WHERE ").Append(reference).Append(".param_id = ")
                 .Append(Add(has.Reference.Id)).Append(" AND ").Append(reference).Append(".target_id = ").Append(alias).Append(".id AND ")
-                .Append(reference).Append(".target_type = ").Append(type).Append(" AND +").Append(source).Append(".type = ")
+                .Append(reference).Append(".target_type = ").Append(type).Append(" AND ").Append(_dialect.Unindexed(source + ".type")).Append(" = ")
                 .Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
             AppendCriterion(has.Inner, source, driver: false);
             _sql.Append(')');
@@ -681,7 +699,7 @@ internal sealed class SqliteSearchSql
             .Append(reference).Append(".target_id FROM idx_reference ").Append(reference).Append(" WHERE ").Append(reference).Append(".param_id = ")
             .Append(Add(has.Reference.Id)).Append(" AND ").Append(reference).Append(".target_type = ").Append(type)
             .Append(" AND ").Append(reference).Append(".sid IN (SELECT ").Append(source).Append(".sid FROM resource ").Append(source)
-            .Append(" WHERE +").Append(source).Append(".type = ").Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
+            .Append(" WHERE ").Append(_dialect.Unindexed(source + ".type")).Append(" = ").Append(Add(has.SourceType)).Append(" AND ").Append(source).Append(".deleted = 0 AND ");
         AppendCriterion(has.Inner, source);
         _sql.Append(")))");
     }
@@ -694,13 +712,13 @@ internal sealed class SqliteSearchSql
     {
         if (care.DateParameters.Count == 0)
         {
-            _sql.Append('1');
+            _sql.Append("TRUE");
             return;
         }
 
         var ids = string.Join(", ", care.DateParameters.Select(p => Add(p.Id)));
-        _sql.Append("(NOT EXISTS (SELECT 1 FROM idx_date INDEXED BY ix_idx_date_sid WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append("))")
-            .Append(" OR EXISTS (SELECT 1 FROM idx_date INDEXED BY ix_idx_date_sid WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append(')')
+        _sql.Append("(NOT EXISTS (SELECT 1 FROM idx_date" + _dialect.IndexHint("ix_idx_date_sid") + " WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append("))")
+            .Append(" OR EXISTS (SELECT 1 FROM idx_date" + _dialect.IndexHint("ix_idx_date_sid") + " WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append(')')
             .Append(" AND high >= ").Append(Add(care.Low)).Append(" AND low <= ").Append(Add(care.High)).Append("))");
     }
 
@@ -729,7 +747,7 @@ internal sealed class SqliteSearchSql
     {
         if (criterion.Values.Count == 0)
         {
-            _sql.Append(criterion.Modifier == SearchModifier.Not ? '1' : '0');
+            _sql.Append(criterion.Modifier == SearchModifier.Not ? "TRUE" : "FALSE");
             return;
         }
 
@@ -737,7 +755,7 @@ internal sealed class SqliteSearchSql
         {
             if (criterion.Modifier == SearchModifier.Missing)
             {
-                _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? '0' : '1');
+                _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? "FALSE" : "TRUE");
                 return;
             }
 
@@ -749,7 +767,7 @@ internal sealed class SqliteSearchSql
 
         if (criterion.Modifier == SearchModifier.Missing)
         {
-            _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? '0' : '1');
+            _sql.Append(((MissingSearchValue)criterion.Values[0]).Missing ? "FALSE" : "TRUE");
             return;
         }
 
@@ -871,7 +889,7 @@ internal sealed class SqliteSearchSql
 
         if (parts.Count == 0)
         {
-            parts.Add("1");
+            parts.Add("TRUE");
         }
 
         _sql.AppendJoin(" AND ", parts);
@@ -974,7 +992,7 @@ internal sealed class SqliteSearchSql
     {
         if (prefix.Length == 0)
         {
-            _sql.Append('1');
+            _sql.Append("TRUE");
             return;
         }
 
@@ -1010,73 +1028,8 @@ internal sealed class SqliteSearchSql
 
     private string Add(object value)
     {
-        var name = "$p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
-        _parameters.Add(new SqliteParameter(name, value));
+        var name = "@p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
+        _parameters.Add(_dialect.Parameter(name, value));
         return name;
     }
-}
-
-/// <summary>
-/// Where the next page starts: after <see cref="Sid"/> in storage order, or after the sort keys <see cref="Keys"/> then
-/// <see cref="Sid"/>. Serialised as opaque base64url JSON in next links; it holds no server state.
-/// </summary>
-internal readonly record struct SearchCursor(long Sid, IReadOnlyList<object>? Keys, bool Backward = false)
-{
-    /// <summary>False for the first page (no cursor given). Sids of contained resources are negative, so 0 is a real position.</summary>
-    public bool Present { get; private init; }
-
-    public static SearchCursor Parse(string? text, int sortKeys)
-    {
-        if (text is null)
-        {
-            return default;
-        }
-
-        try
-        {
-            var json = Convert.FromBase64String(text.Replace('-', '+').Replace('_', '/').PadRight(text.Length + ((4 - (text.Length % 4)) % 4), '='));
-            using var document = JsonDocument.Parse(json);
-            var array = document.RootElement;
-            var length = array.ValueKind == JsonValueKind.Array ? array.GetArrayLength() : -1;
-            if (length != sortKeys + 1 && length != sortKeys + 2)
-            {
-                throw Invalid();
-            }
-
-            var backward = length == sortKeys + 2 && array[sortKeys + 1].ValueKind == JsonValueKind.String && array[sortKeys + 1].GetString() == "b";
-
-            var keys = new List<object>(sortKeys);
-            for (var i = 0; i < sortKeys; i++)
-            {
-                var element = array[i];
-                keys.Add(element.ValueKind switch
-                {
-                    JsonValueKind.String => element.GetString()!,
-                    JsonValueKind.Number when element.TryGetInt64(out var l) => l,
-                    JsonValueKind.Number => element.GetDouble(),
-                    _ => throw Invalid(),
-                });
-            }
-
-            return new SearchCursor(array[sortKeys].GetInt64(), sortKeys == 0 ? null : keys, backward) { Present = true };
-        }
-        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException)
-        {
-            throw Invalid();
-        }
-    }
-
-    public static string Format(long sid, IReadOnlyList<object> keys, bool backward = false)
-    {
-        var values = new List<object>(keys) { sid };
-        if (backward)
-        {
-            values.Add("b");
-        }
-
-        var json = JsonSerializer.SerializeToUtf8Bytes(values);
-        return Convert.ToBase64String(json).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
-
-    private static FhirException Invalid() => FhirException.BadRequest("The paging cursor is not valid for this search; follow the links the server returns.");
 }
