@@ -7,5 +7,8 @@ var root = new RootCommand("Carelake — an open-source healthcare data platform
     ImportCommand.Create(),
     GenerateCommand.Create(),
     DbCommand.Create(),
+    AuthCommands.Users(),
+    AuthCommands.Clients(),
+    AuthCommands.Keys(),
 };
 return await root.Parse(args).InvokeAsync();

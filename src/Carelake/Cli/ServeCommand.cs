@@ -12,9 +12,12 @@ internal static class ServeCommand
         var dataDir = CommonOptions.DataDir();
         var database = CommonOptions.Database();
         var urls = new Option<string?>("--urls") { Description = "URLs to listen on, ';'-separated (default http://localhost:8080)." };
-        var demo = new Option<bool>("--demo") { Description = "Load generated demo patients on first start (empty database only)." };
-        var dev = new Option<bool>("--dev") { Description = "Developer mode: switches authentication off (insecure; never in production)." };
-        var command = new Command("serve", "Start the FHIR server (and the web app) with embedded storage.") { dataDir, database, urls, demo, dev };
+        var demo = new Option<bool>("--demo") { Description = "Load generated demo patients on first start (empty database only) and print demo accounts (authentication stays on)." };
+        var dev = new Option<bool>("--dev") { Description = "Developer mode: switches authentication off (insecure; never in production). The only way to do so." };
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "TLS certificate for https:// URLs: a PEM file (with --tls-key) or a PKCS#12 .pfx/.p12 (password: Carelake__Tls__CertificatePassword)." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key of --tls-cert." };
+        var behindProxy = new Option<bool>("--behind-proxy") { Description = "A TLS-terminating proxy forwards requests (trust X-Forwarded-* from Carelake:Tls:TrustedProxies, default loopback)." };
+        var command = new Command("serve", "Start the FHIR server (and the web app) with embedded storage.") { dataDir, database, urls, demo, dev, tlsCert, tlsKey, behindProxy };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = CommonOptions.Load(o =>
@@ -24,6 +27,9 @@ internal static class ServeCommand
                 o.Urls = parse.GetValue(urls) ?? o.Urls;
                 o.Demo |= parse.GetValue(demo);
                 o.Dev |= parse.GetValue(dev);
+                o.Tls.CertificatePath = parse.GetValue(tlsCert) ?? o.Tls.CertificatePath;
+                o.Tls.KeyPath = parse.GetValue(tlsKey) ?? o.Tls.KeyPath;
+                o.Tls.BehindProxy |= parse.GetValue(behindProxy);
             });
             if (CommonOptions.ReportInvalid(options) is { } exit)
             {
@@ -33,7 +39,7 @@ internal static class ServeCommand
             await using var app = await ServerHost.BuildAsync(options, [], cancellationToken);
             if (options.Dev)
             {
-                Console.Error.WriteLine("WARNING: --dev mode. Do not use with real patient data.");
+                Console.Error.WriteLine(DevBanner);
             }
 
             if (options.Demo)
@@ -42,12 +48,25 @@ internal static class ServeCommand
             }
 
             await app.StartAsync(cancellationToken);
+            if (options.Demo && !options.Dev)
+            {
+                await Security.DemoAccounts.EnsureAsync(app.Services, app.Services.GetRequiredService<CarelakeServices>(), options, cancellationToken);
+            }
+
             Console.WriteLine($"Carelake is listening on {options.Urls} — FHIR API at {options.Urls.Split(';')[0].TrimEnd('/')}{options.BasePath} ({(options.Database.IsPostgres ? "data in PostgreSQL" : "data in " + Path.GetFullPath(options.DataDir))}).");
             await app.WaitForShutdownAsync(CancellationToken.None);
             return 0;
         });
         return command;
     }
+
+    private const string DevBanner = """
+        ################################################################################
+        #  WARNING: --dev mode. AUTHENTICATION IS OFF: anyone who can reach this port  #
+        #  can read, change and erase every record. Never use it with real patient     #
+        #  data or on a network. Without --dev every request needs an OAuth token.     #
+        ################################################################################
+        """;
 
     private static async Task LoadDemoDataAsync(CarelakeServices services, CarelakeOptions options, CancellationToken cancellationToken)
     {

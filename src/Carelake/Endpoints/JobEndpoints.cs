@@ -2,7 +2,9 @@ using Carelake.Core.Fhir;
 using Carelake.Core.Jobs;
 using Carelake.Core.Storage;
 using Carelake.Hosting;
+using Carelake.Core.Security;
 using Carelake.Http;
+using Carelake.Security;
 using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
 
@@ -24,6 +26,7 @@ internal static class JobEndpoints
         });
         fhir.MapGet("/_job/{id}", async (HttpContext http, string id, CarelakeServices services) =>
         {
+            AccessGuard.RequireAdministrator(FhirAccess.Of(http), "Job status");
             FhirFormats.ForResponse(http.Request);
             var job = await services.Jobs.GetAsync(id, http.RequestAborted) ?? throw FhirException.NotFound($"There is no job {id}.");
             var progress = job.Total is > 0 ? $"{job.Processed} of {job.Total} resources ({100.0 * job.Processed / job.Total.Value:F0}%)" : $"{job.Processed} resources";
@@ -56,6 +59,7 @@ internal static class JobEndpoints
 
     private static async Task StartAsync(HttpContext http, CarelakeServices services, JobRunner runner, IReadOnlyList<string> types, string basePath)
     {
+        AccessGuard.RequireAdministrator(FhirAccess.Of(http), "$reindex");
         FhirFormats.ForResponse(http.Request);
         var job = await services.Jobs.EnqueueAsync(ReindexJob.Kind, ReindexJob.Request(types), http.RequestAborted);
         runner.Notify();

@@ -1,8 +1,10 @@
 using Carelake.Core.Fhir;
 using Carelake.Core.Resources;
+using Carelake.Core.Security;
 using Carelake.Core.Storage;
 using Carelake.Hosting;
 using Carelake.Http;
+using Carelake.Security;
 using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
 
@@ -41,9 +43,12 @@ internal static class ResourceEndpoints
         fhir.MapGet("/{type}/$meta", (HttpContext http, string type, CarelakeServices services) =>
         {
             FhirContext.CheckType(type);
+            AccessGuard.RequireFull(FhirAccess.Of(http), type, SmartInteractions.Read, "$meta of a type");
             return MetaInUseAsync(http, type, services);
         });
-        fhir.MapGet("/$meta", (HttpContext http, CarelakeServices services) => MetaInUseAsync(http, null, services));
+        fhir.MapGet("/$meta", (HttpContext http, CarelakeServices services) => FhirAccess.Of(http).CanReadEverything(SmartInteractions.Read)
+            ? MetaInUseAsync(http, null, services)
+            : throw AccessGuard.Forbidden("$meta across all types needs read access to every resource type."));
         fhir.MapPost("/{type}/{id}/$meta-add", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: true));
         fhir.MapPost("/{type}/{id}/$meta-delete", (HttpContext http, string type, string id, CarelakeServices services) => ChangeMetaAsync(http, type, id, services, add: false));
         fhir.MapGet("/Patient/{id}/$everything", EverythingAsync);
@@ -55,7 +60,7 @@ internal static class ResourceEndpoints
             FhirContext.CheckType(type);
             FhirFormats.ForResponse(http.Request);
             var baseUrl = FhirContext.BaseUrl(http, basePath);
-            var bundle = await services.Search.SearchCompartmentAsync(baseUrl, compartment, id, type, FhirContext.QueryParameters(http.Request), FhirContext.StrictHandling(http.Request), http.RequestAborted);
+            var bundle = await services.Guard.SearchCompartmentAsync(FhirAccess.Of(http), baseUrl, compartment, id, type, FhirContext.QueryParameters(http.Request), FhirContext.StrictHandling(http.Request), http.RequestAborted);
             await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
         });
         fhir.MapGet("/{type}/{id}/_history", (HttpContext http, string type, string id, CarelakeServices services) =>
@@ -76,7 +81,22 @@ internal static class ResourceEndpoints
             FhirContext.CheckId(id);
             FhirFormats.ForResponse(http.Request);
             var baseUrl = FhirContext.BaseUrl(http, basePath);
-            var bundle = await services.Search.EverythingAsync(baseUrl, id, FhirContext.QueryParameters(http.Request), http.RequestAborted);
+            var access = FhirAccess.Of(http);
+            if (!access.IsUnrestricted)
+            {
+                var decision = AccessGuard.Require(access, "Patient", SmartInteractions.Read);
+                if (decision.Compartment && id != access.PatientId)
+                {
+                    throw AccessGuard.Forbidden($"The access token is limited to the patient in context; Patient/{id} is another patient.");
+                }
+
+                if (await services.Store.ReadAsync("Patient", id, http.RequestAborted) is { Deleted: false } patient)
+                {
+                    await services.Guard.EnsureCanReadAsync(access, baseUrl, patient, http.RequestAborted);
+                }
+            }
+
+            var bundle = await services.Guard.FilterAsync(access, baseUrl, await services.Search.EverythingAsync(baseUrl, id, FhirContext.QueryParameters(http.Request), http.RequestAborted), filterMatches: true, http.RequestAborted);
             await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
         }
 
@@ -84,10 +104,14 @@ internal static class ResourceEndpoints
         {
             FhirContext.CheckType(type);
             FhirFormats.ForResponse(http.Request);
+            var access = FhirAccess.Of(http);
+            AccessGuard.Require(access, type, SmartInteractions.Create);
             var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
             CheckBodyType(resource, type);
+            await services.Guard.EnsureCanWriteAsync(access, FhirContext.BaseUrl(http, basePath), type, SmartInteractions.Create, null, resource, http.RequestAborted);
             if (http.Request.Headers["If-None-Exist"] is [{ Length: > 0 } ifNoneExist])
             {
+                AccessGuard.RequireFull(access, type, SmartInteractions.Search, "A conditional create");
                 // R4 3.1.0.8: one match → 200 with it, nothing created; none → created; several → 412.
                 var (version, isNew) = await services.Conditional.CreateAsync(resource, ifNoneExist, http.RequestAborted);
                 http.Response.Headers.Location = $"{FhirContext.BaseUrl(http, basePath)}/{type}/{version.Id}/_history/{version.Version}";
@@ -105,6 +129,8 @@ internal static class ResourceEndpoints
             FhirContext.CheckType(type);
             FhirFormats.ForResponse(http.Request);
             var query = ConditionOf(http.Request, "PUT");
+            AccessGuard.RequireFull(FhirAccess.Of(http), type, SmartInteractions.Update, "A conditional update");
+            AccessGuard.RequireFull(FhirAccess.Of(http), type, SmartInteractions.Search, "A conditional update");
             var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
             CheckBodyType(resource, type);
             var (version, created) = await services.Conditional.UpdateAsync(type, query, resource, FhirContext.IfMatch(http.Request), http.RequestAborted);
@@ -120,7 +146,10 @@ internal static class ResourceEndpoints
         {
             FhirContext.CheckType(type);
             FhirFormats.ForResponse(http.Request);
-            var deleted = await services.Conditional.DeleteAsync(type, ConditionOf(http.Request, "DELETE"), http.RequestAborted);
+            var condition = ConditionOf(http.Request, "DELETE");
+            AccessGuard.RequireFull(FhirAccess.Of(http), type, SmartInteractions.Delete, "A conditional delete");
+            AccessGuard.RequireFull(FhirAccess.Of(http), type, SmartInteractions.Search, "A conditional delete");
+            var deleted = await services.Conditional.DeleteAsync(type, condition, http.RequestAborted);
             await DeletedAsync(http, type, deleted.Count switch { 0 => "(no match)", 1 => deleted[0].Id, _ => $"({deleted.Count} resources)" }, deleted.Count == 1 ? deleted[0] : null);
         }
     }
@@ -130,7 +159,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckType(type);
         FhirFormats.ForResponse(http.Request);
         var baseUrl = FhirContext.BaseUrl(http, basePath);
-        var bundle = await services.Search.SearchAsync(baseUrl, type, parameters, FhirContext.StrictHandling(http.Request), http.RequestAborted);
+        var bundle = await services.Guard.SearchAsync(FhirAccess.Of(http), baseUrl, type, parameters, FhirContext.StrictHandling(http.Request), http.RequestAborted);
         await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
     }
 
@@ -138,16 +167,23 @@ internal static class ResourceEndpoints
     {
         FhirFormats.ForResponse(http.Request);
         var baseUrl = FhirContext.BaseUrl(http, basePath);
+        var access = FhirAccess.Of(http);
         if (id is not null)
         {
             // History of an unknown resource is a 404, not an empty Bundle.
-            if (await services.Store.ReadAsync(type!, id, http.RequestAborted) is null)
-            {
-                throw FhirException.NotFound($"{type}/{id} is not known.");
-            }
+            var current = await services.Store.ReadAsync(type!, id, http.RequestAborted) ?? throw FhirException.NotFound($"{type}/{id} is not known.");
+            await services.Guard.EnsureCanReadAsync(access, baseUrl, current, http.RequestAborted);
+        }
+        else if (type is not null)
+        {
+            AccessGuard.RequireFull(access, type, SmartInteractions.Read, "Type-level history");
+        }
+        else if (!access.CanReadEverything(SmartInteractions.Read))
+        {
+            throw AccessGuard.Forbidden("System-level history needs read access to every resource type.");
         }
 
-        var bundle = await services.Search.HistoryAsync(baseUrl, type, id, FhirContext.QueryParameters(http.Request), http.RequestAborted);
+        var bundle = await services.Guard.FilterAsync(access, baseUrl, await services.Search.HistoryAsync(baseUrl, type, id, FhirContext.QueryParameters(http.Request), http.RequestAborted), filterMatches: false, http.RequestAborted);
         await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
     }
 
@@ -157,6 +193,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
         var version = await services.Resources.ReadAsync(type, id, http.RequestAborted);
+        await services.Guard.EnsureCanReadAsync(FhirAccess.Of(http), FhirContext.BaseUrl(http, "/fhir"), version, http.RequestAborted);
         if (NotModified(http.Request, version))
         {
             http.Response.StatusCode = 304;
@@ -173,6 +210,19 @@ internal static class ResourceEndpoints
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
         var version = await services.Resources.VReadAsync(type, id, FhirContext.ParseVersion(versionId), http.RequestAborted);
+        var access = FhirAccess.Of(http);
+        if (!access.IsUnrestricted)
+        {
+            // The resource as it is now must be visible, and a patient-bound token sees only versions in its compartment.
+            var current = await services.Store.ReadAsync(type, id, http.RequestAborted);
+            await services.Guard.EnsureCanReadAsync(access, FhirContext.BaseUrl(http, "/fhir"), current is { Deleted: false } ? current : version, http.RequestAborted);
+            if (access.Decide(type, SmartInteractions.Read) is { Compartment: true } && version.Json is not null
+                && !services.Guard.InPatientCompartment(FhirSerialization.ParseStored(version.Json), access.PatientId!))
+            {
+                throw AccessGuard.Forbidden($"That version of {type}/{id} is not in the compartment of the patient in context.");
+            }
+        }
+
         await FhirResponses.WriteVersionAsync(http, version, 200, http.RequestAborted);
     }
 
@@ -181,6 +231,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckType(type);
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
+        AccessGuard.Require(FhirAccess.Of(http), type, SmartInteractions.Update);
         var resource = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
         CheckBodyType(resource, type);
         if (resource.Id is null)
@@ -193,6 +244,7 @@ internal static class ResourceEndpoints
             throw FhirException.BadRequest($"The body id '{resource.Id}' does not match the URL id '{id}'.", $"{type}.id");
         }
 
+        await services.Guard.EnsureCanWriteAsync(FhirAccess.Of(http), FhirContext.BaseUrl(http, basePath), type, SmartInteractions.Update, await services.Store.ReadAsync(type, id, http.RequestAborted), resource, http.RequestAborted);
         var (version, created) = await services.Resources.UpdateAsync(type, id, resource, FhirContext.IfMatch(http.Request), http.RequestAborted);
         if (created)
         {
@@ -225,6 +277,15 @@ internal static class ResourceEndpoints
             apply = current => FhirPathPatch.Apply(current, parameters);
         }
 
+        var access = FhirAccess.Of(http);
+        await services.Guard.EnsureCanWriteAsync(access, FhirContext.BaseUrl(http, "/fhir"), type, SmartInteractions.Update, await services.Store.ReadAsync(type, id, http.RequestAborted), null, http.RequestAborted);
+        var unchecked_ = apply;
+        apply = current =>
+        {
+            var patched = unchecked_(current);
+            services.Guard.CheckBody(access, access.Decide(type, SmartInteractions.Update), patched);
+            return patched;
+        };
         var version = await services.Resources.PatchAsync(type, id, apply, FhirContext.IfMatch(http.Request), http.RequestAborted);
         await WriteWriteResultAsync(http, version, 200);
     }
@@ -246,9 +307,16 @@ internal static class ResourceEndpoints
         var profile = http.Request.Query["profile"].FirstOrDefault();
         var mode = http.Request.Query["mode"].FirstOrDefault();
         Resource? resource = null;
+        var access = FhirAccess.Of(http);
         if (HttpMethods.IsGet(http.Request.Method))
         {
-            resource = FhirSerialization.ParseStored((await services.Resources.ReadAsync(type, id!, http.RequestAborted)).Json);
+            var stored = await services.Resources.ReadAsync(type, id!, http.RequestAborted);
+            await services.Guard.EnsureCanReadAsync(access, FhirContext.BaseUrl(http, "/fhir"), stored, http.RequestAborted);
+            resource = FhirSerialization.ParseStored(stored.Json);
+        }
+        else if (!access.Decide(type, SmartInteractions.Create).Allowed)
+        {
+            AccessGuard.Require(access, type, SmartInteractions.Update);
         }
         var findings = new OperationOutcome();
         if (resource is null)
@@ -322,7 +390,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckType(type);
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
-        CheckAdministrator(http.Request, options);
+        AccessGuard.RequireAdministrator(FhirAccess.Of(http), "Erasure ($expunge)");
         string? reason = null;
         if (http.Request.ContentLength is > 0 || http.Request.Headers.TransferEncoding.Count > 0)
         {
@@ -344,26 +412,6 @@ internal static class ResourceEndpoints
         await FhirResponses.WritePocoAsync(http, result, 200, http.RequestAborted);
     }
 
-    private static void CheckAdministrator(HttpRequest request, CarelakeOptions options)
-    {
-        if (options.Dev)
-        {
-            return;
-        }
-
-        if (string.IsNullOrEmpty(options.AdminToken))
-        {
-            throw new FhirException(403, OperationOutcome.IssueType.Forbidden, "Erasure is for administrators: configure Carelake:AdminToken (environment Carelake__AdminToken) and send it as a bearer token.");
-        }
-
-        var header = request.Headers.Authorization.FirstOrDefault();
-        var presented = header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : string.Empty;
-        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(options.AdminToken)))
-        {
-            throw new FhirException(403, OperationOutcome.IssueType.Forbidden, "Erasure is for administrators: the bearer token is not the administrator token.");
-        }
-    }
-
     /// <summary>$meta: the tags, security labels and profiles of the current version, as Parameters.return.</summary>
     private static async Task MetaAsync(HttpContext http, string type, string id, CarelakeServices services)
     {
@@ -371,6 +419,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
         var current = await services.Resources.ReadAsync(type, id, http.RequestAborted);
+        await services.Guard.EnsureCanReadAsync(FhirAccess.Of(http), FhirContext.BaseUrl(http, "/fhir"), current, http.RequestAborted);
         await FhirResponses.WritePocoAsync(http, MetaParameters(current), 200, http.RequestAborted);
     }
 
@@ -390,6 +439,7 @@ internal static class ResourceEndpoints
         var body = await FhirBody.ReadResourceAsync(http.Request, http.RequestAborted);
         var meta = (body as Parameters)?.Parameter.SingleOrDefault(p => p.Name == "meta")?.Value as Meta
             ?? throw FhirException.BadRequest($"${(add ? "meta-add" : "meta-delete")} takes a Parameters resource with one 'meta' parameter (valueMeta).");
+        await services.Guard.EnsureCanWriteAsync(FhirAccess.Of(http), FhirContext.BaseUrl(http, "/fhir"), type, SmartInteractions.Update, await services.Store.ReadAsync(type, id, http.RequestAborted), null, http.RequestAborted);
         var version = await services.Resources.ChangeMetaAsync(type, id, meta, add, http.RequestAborted);
         FhirResponses.SetVersionHeaders(http.Response, version);
         await FhirResponses.WritePocoAsync(http, MetaParameters(version), 200, http.RequestAborted);
@@ -406,6 +456,7 @@ internal static class ResourceEndpoints
         FhirContext.CheckType(type);
         FhirContext.CheckId(id);
         FhirFormats.ForResponse(http.Request);
+        await services.Guard.EnsureCanWriteAsync(FhirAccess.Of(http), FhirContext.BaseUrl(http, "/fhir"), type, SmartInteractions.Delete, await services.Store.ReadAsync(type, id, http.RequestAborted), null, http.RequestAborted);
         var deleted = await services.Resources.DeleteAsync(type, id, FhirContext.IfMatch(http.Request), http.RequestAborted);
         await DeletedAsync(http, type, id, deleted);
     }

@@ -1,6 +1,8 @@
 using Carelake.Core.Fhir;
 using Carelake.Hosting;
+using Carelake.Core.Security;
 using Carelake.Http;
+using Carelake.Security;
 using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
 
@@ -28,7 +30,20 @@ internal static class SystemEndpoints
         {
             FhirFormats.ForResponse(http.Request);
             var baseUrl = FhirContext.BaseUrl(http, basePath);
-            var bundle = await services.Search.SearchSystemAsync(baseUrl, FhirContext.QueryParameters(http.Request), FhirContext.StrictHandling(http.Request), http.RequestAborted);
+            var access = FhirAccess.Of(http);
+            var parameters = FhirContext.QueryParameters(http.Request);
+            var types = parameters.Where(p => p.Key == "_type").SelectMany(p => p.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            if (types.Count == 0 && !access.CanReadEverything(SmartInteractions.Search))
+            {
+                throw AccessGuard.Forbidden("A search across all types needs search access to every resource type; name the types with _type.");
+            }
+
+            foreach (var type in types.Where(ResourceTypes.IsKnown))
+            {
+                AccessGuard.RequireFull(access, type, SmartInteractions.Search, "A system-level search");
+            }
+
+            var bundle = await services.Guard.FilterAsync(access, baseUrl, await services.Search.SearchSystemAsync(baseUrl, parameters, FhirContext.StrictHandling(http.Request), http.RequestAborted), filterMatches: true, http.RequestAborted);
             await FhirResponses.WriteBundleAsync(http, bundle, baseUrl, http.RequestAborted);
         });
         fhir.MapPost("/", async (HttpContext http, CarelakeServices services) =>
@@ -40,7 +55,7 @@ internal static class SystemEndpoints
                 throw FhirException.BadRequest($"POST to the base URL takes a Bundle, not a {resource.TypeName}.");
             }
 
-            var response = await services.Bundles.ProcessAsync(bundle, FhirContext.BaseUrl(http, basePath), http.RequestAborted);
+            var response = await BundleAccess.ProcessAsync(FhirAccess.Of(http), bundle, services, FhirContext.BaseUrl(http, basePath), http.RequestAborted);
             await FhirResponses.WritePocoAsync(http, response, 200, http.RequestAborted);
         });
         fhir.Map("/{**rest}", (HttpContext http) =>

@@ -16,14 +16,23 @@ public sealed class CarelakeOptions
 
     public int DemoPatients { get; set; } = 100;
 
-    /// <summary>Developer mode: authentication off (once authentication exists), verbose errors never include stack traces still.</summary>
+    /// <summary>Developer mode: authentication off (every request is treated as an administrator); the only way to switch it off.</summary>
     public bool Dev { get; set; }
 
     /// <summary>How many resources one conditional DELETE may remove: 1 (single, default) or more (multiple).</summary>
     public int ConditionalDeleteMax { get; set; } = 1;
 
-    /// <summary>Bearer token for administrator operations ($expunge) until SMART on FHIR lands; never in a file in the repo: use the environment.</summary>
+    /// <summary>
+    /// A static bearer token that acts as an administrator (automation, recovery) beside OAuth tokens; unset by default.
+    /// Never in a file in the repo: use the environment.
+    /// </summary>
     public string? AdminToken { get; set; }
+
+    /// <summary>Authorization server and token settings (section Carelake:Auth); see docs/security.md.</summary>
+    public Security.AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Transport security (section Carelake:Tls): certificate, proxy; see docs/security.md.</summary>
+    public Security.TlsOptions Tls { get; set; } = new();
 
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
 
@@ -54,6 +63,9 @@ public sealed class CarelakeOptions
 
     /// <summary>Carelake:Database — PostgreSQL instead of the embedded SQLite file when a connection string is set.</summary>
     public DatabaseOptions Database { get; set; } = new();
+
+    /// <summary>The authorization server's database (users, clients, tokens), apart from the FHIR data.</summary>
+    public string AuthDatabasePath => Path.Combine(DataDir, "auth.db");
 
     /// <summary>Every problem with the configuration, in words an operator can act on; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
@@ -133,6 +145,17 @@ public sealed class CarelakeOptions
         if (Database.MaxPoolSize < 1 || Database.ConnectTimeoutSeconds < 1)
         {
             errors.Add("Carelake:Database:MaxPoolSize and Carelake:Database:ConnectTimeoutSeconds must be at least 1.");
+        }
+
+        errors.AddRange(Tls.Problems(Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Dev));
+        if (Auth.AccessTokenMinutes is < 1 or > 1440 || Auth.RefreshTokenHours is < 1 or > 24 * 90 || Auth.IdleTimeoutMinutes < 1 || Auth.LockoutThreshold < 1 || Auth.LockoutMinutes < 1 || Auth.BreakGlassMinutes < 1 || Auth.RateLimitPerMinute < 1)
+        {
+            errors.Add("Carelake:Auth: token lifetimes, IdleTimeoutMinutes, LockoutThreshold, LockoutMinutes, BreakGlassMinutes and RateLimitPerMinute must be positive (AccessTokenMinutes at most 1440).");
+        }
+
+        if (Auth.External is { } external && (!Uri.TryCreate(external.Authority, UriKind.Absolute, out _) || string.IsNullOrEmpty(external.Audience)))
+        {
+            errors.Add("Carelake:Auth:External needs an absolute Authority URL and an Audience.");
         }
 
         return errors;

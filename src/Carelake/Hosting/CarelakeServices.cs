@@ -2,6 +2,7 @@ using Carelake.Core.Bundles;
 using Carelake.Core.Jobs;
 using Carelake.Core.Resources;
 using Carelake.Core.Search;
+using Carelake.Core.Security;
 using Carelake.Core.Storage;
 using Carelake.Core.Validation;
 using Carelake.Storage.Postgres;
@@ -27,7 +28,11 @@ public sealed class CarelakeServices : IAsyncDisposable
         Search = new SearchService(store, new SearchQueryParser(registry, options.DefaultPageSize, options.MaxPageSize));
         Conditional = new ConditionalInteractions(Resources, Search, options.ConditionalDeleteMax);
         Bundles = new BundleProcessor(Resources, Search, Conditional, options.MaxBundleEntries);
+        Guard = new AccessGuard(store, Search, Indexer);
     }
+
+    /// <summary>Enforces SMART scopes and the patient compartment on every FHIR interaction (see docs/security.md).</summary>
+    public AccessGuard Guard { get; }
 
     public IResourceStore Store { get; }
 

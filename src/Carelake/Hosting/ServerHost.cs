@@ -1,5 +1,6 @@
 using Carelake.Endpoints;
 using Carelake.Http;
+using Carelake.Security;
 
 namespace Carelake.Hosting;
 
@@ -14,6 +15,14 @@ public static class ServerHost
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            if (options.Tls.LoadCertificate() is { } certificate)
+            {
+                kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                });
+            }
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -25,6 +34,11 @@ public static class ServerHost
         builder.Services.AddSingleton<CapabilityStatementBuilder>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        builder.Services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(options.Tls.HstsMaxAgeDays));
+        if (!options.Dev)
+        {
+            builder.AddCarelakeAuthServer(options);
+        }
 
         var app = builder.Build();
         // Disposing the services drains the write queue: in-flight writes commit before the process exits.
@@ -32,6 +46,12 @@ public static class ServerHost
 
         app.UseMiddleware<RequestLogging>();
         app.UseMiddleware<ErrorHandling>();
+        app.UseCarelakeSecurity(options);
+        if (!options.Dev)
+        {
+            AuthEndpoints.Map(app, options);
+            AdminEndpoints.Map(app);
+        }
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", async (CarelakeServices s, CancellationToken ct) =>

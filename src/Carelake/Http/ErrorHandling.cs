@@ -69,7 +69,8 @@ public static class SecurityHeaders
         headers["X-Frame-Options"] = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Resource-Policy"] = "same-origin";
-        headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'";
+        // A page that needs more (the sign-in page's inline style) sets its own policy first.
+        headers.TryAdd("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
         // Health data must not linger in shared caches or browser history.
         headers.CacheControl = "no-store";
     }

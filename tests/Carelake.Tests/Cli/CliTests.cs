@@ -96,7 +96,7 @@ public sealed class CliTests : IDisposable
     public async Task Serve_with_demo_loads_patients_once_answers_health_probes_and_shuts_down_gracefully_on_SIGTERM()
     {
         var dataDir = Path.Combine(_work, "demo");
-        await using (var server = await ServerProcess.StartAsync(dataDir, "--demo"))
+        await using (var server = await ServerProcess.StartAsync(dataDir, "--demo", "--dev"))
         {
             using var client = new HttpClient();
             var root = server.BaseUrl[..server.BaseUrl.LastIndexOf("/fhir", StringComparison.Ordinal)];
@@ -111,7 +111,7 @@ public sealed class CliTests : IDisposable
         }
 
         // Second start on the same folder: the demo data is not loaded again.
-        await using var again = await ServerProcess.StartAsync(dataDir, "--demo");
+        await using var again = await ServerProcess.StartAsync(dataDir, "--demo", "--dev");
         await Task.Delay(200);
         Assert.Contains("nothing loaded", again.Output, StringComparison.Ordinal);
     }

@@ -14,7 +14,7 @@ public sealed class CrashDurabilityTests : IDisposable
     public async Task Every_acknowledged_create_is_readable_after_SIGKILL_during_a_stream_of_creates()
     {
         var acknowledged = new ConcurrentBag<string>();
-        var server = await ServerProcess.StartAsync(_dataDir);
+        var server = await ServerProcess.StartAsync(_dataDir, "--dev");
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var stop = new CancellationTokenSource();
 
@@ -60,7 +60,7 @@ public sealed class CrashDurabilityTests : IDisposable
         var ids = acknowledged.ToArray();
         Assert.True(ids.Length >= 300);
 
-        await using var restarted = await ServerProcess.StartAsync(_dataDir);
+        await using var restarted = await ServerProcess.StartAsync(_dataDir, "--dev");
         var missing = new List<string>();
         foreach (var id in ids)
         {

@@ -24,6 +24,9 @@ public sealed class TestServer : IAsyncLifetime
 
     public CarelakeServices Services => _app!.Services.GetRequiredService<CarelakeServices>();
 
+    /// <summary>The host's service provider (security tests register users and clients through it).</summary>
+    public IServiceProvider Provider => _app!.Services;
+
     public Action<CarelakeOptions>? Configure { get; init; }
 
     /// <summary>The PostgreSQL connection string when the suite runs on PostgreSQL; null on SQLite.</summary>
@@ -31,7 +34,8 @@ public sealed class TestServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var options = new CarelakeOptions { DataDir = DataDir, Urls = "http://127.0.0.1:0" };
+        // FHIR-semantics tests run in --dev mode (authentication off); security tests set Dev = false in Configure.
+        var options = new CarelakeOptions { DataDir = DataDir, Urls = "http://127.0.0.1:0", Dev = true };
         if (TestPostgres.Enabled)
         {
             options.Database.ConnectionString = ConnectionString = await TestPostgres.DatabaseForAsync(DataDir);

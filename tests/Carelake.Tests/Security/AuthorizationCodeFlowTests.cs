@@ -1,0 +1,201 @@
+using System.IdentityModel.Tokens.Jwt;
+using System.Net;
+using System.Text.Json.Nodes;
+using Carelake.Security;
+using Carelake.Tests.Infrastructure;
+using Hl7.Fhir.Model;
+using FhirHttp = Carelake.Tests.Http.Fhir;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Tests.Security;
+
+/// <summary>Issue 6: the SMART authorization-code + PKCE flow over HTTP, refresh, revocation, userinfo, discovery, logout.</summary>
+public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
+{
+    private const string Password = "correct horse battery staple";
+    private TestServer _server = null!;
+    private AuthClient _auth = null!;
+    private string _patientId = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await AuthClient.StartSecureAsync();
+        _auth = new AuthClient(_server);
+        var patient = await _server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None);
+        _patientId = patient.Id;
+        await _auth.AddUserAsync("alice", Password, "clinician", "Practitioner/p1");
+        await _auth.AddUserAsync("pat", Password, "patient", $"Patient/{_patientId}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Without_a_token_the_FHIR_API_answers_401_with_WWW_Authenticate_but_metadata_and_discovery_are_public()
+    {
+        using var anonymous = new HttpClient();
+        using var read = await anonymous.GetAsync(_server.BaseUrl + $"/Patient/{_patientId}");
+        await FhirHttp.ExpectOutcomeAsync(read, HttpStatusCode.Unauthorized);
+        Assert.Contains("Bearer", read.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        foreach (var path in new[] { "/Patient", "/", "/_history", "/Patient/x/$everything" })
+        {
+            using var response = await anonymous.GetAsync(_server.BaseUrl + path);
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        using var post = await anonymous.PostAsync(_server.BaseUrl + "/Patient", FhirHttp.JsonContent(new Patient()));
+        Assert.Equal(HttpStatusCode.Unauthorized, post.StatusCode);
+        using var admin = await anonymous.GetAsync(_auth.Origin + "/admin/users");
+        Assert.Equal(HttpStatusCode.Unauthorized, admin.StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_server.BaseUrl + "/metadata")).StatusCode);
+        var smart = JsonNode.Parse(await anonymous.GetStringAsync(_auth.Origin + "/.well-known/smart-configuration"))!;
+        Assert.Equal(_auth.Origin + "/auth/token", smart["token_endpoint"]!.GetValue<string>());
+        Assert.Contains(smart["code_challenge_methods_supported"]!.AsArray(), m => m!.GetValue<string>() == "S256");
+        Assert.Contains(smart["capabilities"]!.AsArray(), m => m!.GetValue<string>() == "permission-v2");
+        var oidc = JsonNode.Parse(await anonymous.GetStringAsync(_auth.Origin + "/.well-known/openid-configuration"))!;
+        Assert.NotNull(oidc["jwks_uri"]);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_auth.Origin + "/auth/login")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Dev_mode_answers_404_for_smart_configuration_and_needs_no_token()
+    {
+        var dev = new TestServer();
+        await dev.InitializeAsync();
+        try
+        {
+            using var anonymous = new HttpClient();
+            Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(dev.BaseUrl[..^5] + "/.well-known/smart-configuration")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(dev.BaseUrl + "/Patient")).StatusCode);
+        }
+        finally
+        {
+            await dev.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Web_client_signs_a_clinician_in_with_PKCE_and_the_token_reads_FHIR_data()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid fhirUser offline_access user/*.cruds");
+        var scopes = tokens["scope"]!.GetValue<string>().Split(' ');
+        Assert.Contains("user/*.cruds", scopes);
+        Assert.NotNull(tokens["refresh_token"]);
+        var id = new JwtSecurityTokenHandler().ReadJwtToken(tokens["id_token"]!.GetValue<string>());
+        Assert.Equal("clinician", id.Claims.First(c => c.Type == "role").Value);
+        Assert.Equal("Practitioner/p1", id.Claims.First(c => c.Type == "fhirUser").Value);
+        Assert.Equal("alice", id.Claims.First(c => c.Type == "preferred_username").Value);
+
+        using var fhir = _auth.Fhir(tokens["access_token"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await fhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+        using var created = await fhir.PostAsync("Observation", FhirHttp.JsonContent(new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "1-1"), Subject = new ResourceReference($"Patient/{_patientId}") }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var userinfo = JsonNode.Parse(await fhir.GetStringAsync(_auth.Origin + "/auth/userinfo"))!;
+        Assert.Equal("clinician", userinfo["role"]!.GetValue<string>());
+        Assert.Equal("alice", userinfo["preferred_username"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Patient_user_gets_only_patient_scopes_and_the_token_response_names_the_patient()
+    {
+        var tokens = await _auth.SignInAsync("pat", Password, "openid fhirUser launch/patient offline_access user/*.cruds patient/*.rs");
+        Assert.Equal(_patientId, tokens["patient"]!.GetValue<string>());
+        var scopes = tokens["scope"]!.GetValue<string>().Split(' ');
+        Assert.Contains("patient/*.rs", scopes);
+        Assert.DoesNotContain("user/*.cruds", scopes);
+        var id = new JwtSecurityTokenHandler().ReadJwtToken(tokens["id_token"]!.GetValue<string>());
+        Assert.Equal($"Patient/{_patientId}", id.Claims.First(c => c.Type == "fhirUser").Value);
+        Assert.Equal("patient", id.Claims.First(c => c.Type == "role").Value);
+    }
+
+    [Fact]
+    public async Task Refresh_issues_new_tokens_and_a_revoked_refresh_token_is_refused()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid offline_access user/*.rs");
+        var refresh = tokens["refresh_token"]!.GetValue<string>();
+        using var refreshed = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = ClientService.WebClientId });
+        var body = JsonNode.Parse(await refreshed.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        var newRefresh = body["refresh_token"]!.GetValue<string>();
+        using (var fhir = _auth.Fhir(body["access_token"]!.GetValue<string>()))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await fhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+        }
+
+        using var client = new HttpClient();
+        using var revoke = await client.PostAsync(_auth.Origin + "/auth/revoke", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = newRefresh, ["client_id"] = ClientService.WebClientId }));
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        using var replay = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = newRefresh, ["client_id"] = ClientService.WebClientId });
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Contains("invalid_grant", await replay.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Revoked_access_token_is_refused_at_once()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid user/*.rs");
+        var access = tokens["access_token"]!.GetValue<string>();
+        using var fhir = _auth.Fhir(access);
+        Assert.Equal(HttpStatusCode.OK, (await fhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+        using var client = new HttpClient();
+        using var revoke = await client.PostAsync(_auth.Origin + "/auth/revoke", new FormUrlEncodedContent(new Dictionary<string, string> { ["token"] = access, ["client_id"] = ClientService.WebClientId }));
+        Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        using var after = await fhir.GetAsync($"Patient/{_patientId}");
+        await FhirHttp.ExpectOutcomeAsync(after, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Wrong_PKCE_verifier_and_foreign_redirect_uri_are_refused()
+    {
+        var (_, challenge) = AuthClient.Pkce();
+        using var foreign = await _auth.Browser.GetAsync(_auth.AuthorizeUrl("openid user/*.rs", challenge, redirectUri: "https://evil.example/callback"));
+        Assert.NotEqual(HttpStatusCode.Redirect, foreign.StatusCode);
+
+        using var first = await _auth.Browser.GetAsync(_auth.AuthorizeUrl("openid user/*.rs", challenge));
+        var login = first.Headers.Location!.OriginalString;
+        using var posted = await _auth.LoginAsync(Uri.UnescapeDataString(login[(login.IndexOf("returnUrl=", StringComparison.Ordinal) + 10)..]), "alice", Password);
+        var code = await _auth.ConsentAsync(posted.Headers.Location!.OriginalString);
+        using var exchange = await _auth.TokenAsync(new()
+        {
+            ["grant_type"] = "authorization_code",
+            ["code"] = code,
+            ["redirect_uri"] = _auth.Origin + "/callback",
+            ["client_id"] = ClientService.WebClientId,
+            ["code_verifier"] = AuthClient.Pkce().Verifier,
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, exchange.StatusCode);
+    }
+
+    [Fact]
+    public async Task Introspection_reports_an_active_token_to_a_confidential_client()
+    {
+        await _auth.AddClientAsync(new ClientSpec { ClientId = "resource-server", Kind = ClientKind.Confidential, Secret = "resource-server-secret-123", RedirectUris = ["https://rs.example/cb"], Scopes = "user/*.rs", Introspection = true });
+        var tokens = await _auth.SignInAsync("alice", Password, "openid user/*.rs");
+        using var client = new HttpClient();
+        using var response = await client.PostAsync(_auth.Origin + "/auth/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = tokens["access_token"]!.GetValue<string>(),
+            ["client_id"] = "resource-server",
+            ["client_secret"] = "resource-server-secret-123",
+        }));
+        var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(body["active"]!.GetValue<bool>(), body.ToJsonString() + string.Join(",", new JwtSecurityTokenHandler().ReadJwtToken(tokens["access_token"]!.GetValue<string>()).Claims.Select(c => c.Type + "=" + c.Value)));
+    }
+
+    [Fact]
+    public async Task Logout_ends_the_session_and_redirects_to_the_origin()
+    {
+        await _auth.SignInAsync("alice", Password, "openid user/*.rs");
+        using var logout = await _auth.Browser.GetAsync("auth/logout?post_logout_redirect_uri=" + Uri.EscapeDataString(_auth.Origin + "/"));
+        Assert.Equal(HttpStatusCode.Redirect, logout.StatusCode);
+        Assert.Equal(_auth.Origin + "/", logout.Headers.Location!.OriginalString);
+        var (_, challenge) = AuthClient.Pkce();
+        using var again = await _auth.Browser.GetAsync(_auth.AuthorizeUrl("openid user/*.rs", challenge));
+        Assert.StartsWith("/auth/login", again.Headers.Location!.OriginalString, StringComparison.Ordinal);
+    }
+}
