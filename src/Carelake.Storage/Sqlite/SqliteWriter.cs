@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Carelake.Core.Audit;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
 using Carelake.Storage.SearchSql;
@@ -19,6 +20,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly int _maxUnitsPerCommit;
     private readonly Task _loop;
     private readonly Commands _commands;
+    private readonly SqliteAuditAppender _audit;
     private SqliteTransaction? _transaction;
 
     public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit)
@@ -26,6 +28,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _connection = connection;
         _maxUnitsPerCommit = maxUnitsPerCommit;
         _commands = new Commands(connection);
+        _audit = new SqliteAuditAppender(connection);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -73,6 +76,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop;
         _commands.Dispose();
+        _audit.Dispose();
     }
 
     private async Task RunAsync()
@@ -102,6 +106,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
             _commands.Bind(transaction);
+            _audit.Begin(transaction);
             _transaction = transaction;
             // No savepoint per unit: a unit checks all its preconditions before it writes anything, so a unit that
             // fails has written nothing. (A savepoint held over a large unit made SQLite walk its whole in-memory
@@ -149,6 +154,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
+            if (write.Type == AuditChain.ResourceType)
+            {
+                continue;
+            }
+
             var (sid, currentVersion) = ReadCurrent(write.Type, write.Id);
             if (currentVersion != write.ExpectedCurrentVersion || write.Version != currentVersion + 1)
             {
@@ -166,6 +176,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
+            if (write.Type == AuditChain.ResourceType)
+            {
+                // The unit's audit record: chained in this same transaction (nothing unaudited commits).
+                _audit.Append(write);
+                continue;
+            }
+
             var c = _commands;
             var sid = sids[i];
             var ticks = write.LastUpdated.UtcTicks;
