@@ -22,11 +22,13 @@ public sealed class AuditScope
 {
     private static readonly AsyncLocal<AuditScope?> CurrentScope = new();
     private readonly List<ResourceVersion> _returned = [];
+    private readonly Lazy<AuditActor> _actor;
     private int _recorded;
 
-    public AuditScope(AuditActor actor, string subtype)
+    /// <param name="actor">Resolved on first use: authentication runs after the scope opens, before anything is written.</param>
+    public AuditScope(Func<AuditActor> actor, string subtype)
     {
-        Actor = actor;
+        _actor = new Lazy<AuditActor>(actor);
         Subtype = subtype;
     }
 
@@ -36,7 +38,7 @@ public sealed class AuditScope
         set => CurrentScope.Value = value;
     }
 
-    public AuditActor Actor { get; }
+    public AuditActor Actor => _actor.Value;
 
     /// <summary>The FHIR restful-interaction code (read, search-type, create, transaction, operation …).</summary>
     public string Subtype { get; }
