@@ -52,7 +52,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         await using var connection = await _open(cancellationToken);
         await using var command = Command(connection, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), (byte[])reader.GetValue(1)) : null;
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), Bytes(reader, 1)) : null;
     }
 
     public async IAsyncEnumerable<AuditChainRow> ReadChainAsync(long fromSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -79,7 +79,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
                 hasKey = await keyReader.ReadAsync(cancellationToken);
             }
 
-            yield return new AuditChainRow(seq, eventReader.GetString(1), (byte[])eventReader.GetValue(2), (byte[])eventReader.GetValue(3), (byte[])eventReader.GetValue(4), rowKeys);
+            yield return new AuditChainRow(seq, eventReader.GetString(1), Bytes(eventReader, 2), Bytes(eventReader, 3), Bytes(eventReader, 4), rowKeys);
         }
     }
 
@@ -99,7 +99,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         var checkpoints = new List<AuditCheckpoint>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            checkpoints.Add(new AuditCheckpoint(reader.GetInt64(0), (byte[])reader.GetValue(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), reader.GetString(3), (byte[])reader.GetValue(4)));
+            checkpoints.Add(new AuditCheckpoint(reader.GetInt64(0), Bytes(reader, 1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), reader.GetString(3), Bytes(reader, 4)));
         }
 
         return checkpoints;
@@ -171,7 +171,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         var hits = new List<AuditHit>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            hits.Add(new AuditHit(reader.GetInt64(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), (byte[])reader.GetValue(3)));
+            hits.Add(new AuditHit(reader.GetInt64(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), Bytes(reader, 3)));
         }
 
         return hits;
@@ -183,7 +183,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         await using var command = Command(connection, "SELECT seq, id, recorded, payload FROM audit_event WHERE id = @id", ("id", id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new AuditHit(reader.GetInt64(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), (byte[])reader.GetValue(3))
+            ? new AuditHit(reader.GetInt64(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), Bytes(reader, 3))
             : null;
     }
 
@@ -215,6 +215,14 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
             await _dataSource.DisposeAsync();
         }
     }
+
+    /// <summary>Bytes as stored; a value whose storage type was changed (by hand, in SQLite) is still read, so verify can report it.</summary>
+    private static byte[] Bytes(DbDataReader reader, int ordinal) => reader.GetValue(ordinal) switch
+    {
+        byte[] bytes => bytes,
+        string text => Encoding.UTF8.GetBytes(text),
+        _ => [],
+    };
 
     private static DbCommand Command(DbConnection connection, string sql, params (string Name, object Value)[] parameters)
     {
