@@ -106,6 +106,8 @@ public sealed class AuditTamperTests : IAsyncLifetime
     [Fact]
     public async Task The_database_refuses_update_and_delete_of_audit_records()
     {
+        // A record after the newest checkpoint: on SQLite only checkpointed records may leave (retention).
+        (await _server.Client.GetAsync("Patient?_count=1")).Dispose();
         await using var connection = await OpenAsync();
         foreach (var sql in new[] { "UPDATE audit_event SET recorded = 0 WHERE seq = 1", "DELETE FROM audit_event WHERE seq = (SELECT MAX(seq) FROM audit_event)", "DELETE FROM audit_checkpoint" })
         {
