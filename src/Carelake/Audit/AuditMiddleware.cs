@@ -134,7 +134,7 @@ public sealed partial class AuditMiddleware(RequestDelegate next, CarelakeOption
         }
 
         var query = audited.Subtype.StartsWith("search", StringComparison.Ordinal) || audited.Subtype == "operation"
-            ? $"{http.Request.Method} {http.Request.Path}{http.Request.QueryString}"
+            ? $"{http.Request.Method} {http.Request.Path}{QueryRedaction.Redact(http.Request.QueryString.Value ?? string.Empty)}"
             : null;
         if (audited.Subtype.StartsWith("search", StringComparison.Ordinal) && audited.ResourceType is { } type)
         {

@@ -106,6 +106,19 @@ public sealed class AuditInteractionTests(TestServer server) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task A_search_by_name_is_recorded_without_the_name()
+    {
+        var head = await AuditTrailReader.HeadAsync(server);
+        (await server.Client.GetAsync("Patient?family=Zyxwvutsrq&identifier=urn:mrn|4711")).Dispose();
+
+        var audit = Assert.Single(await AuditTrailReader.AfterAsync(server, head));
+        var query = Encoding.UTF8.GetString(audit.Entity.Single(e => e.Role?.Code == "24").Query!);
+        Assert.DoesNotContain("zyxwvutsrq", query, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("family=sha256:", query, StringComparison.Ordinal);
+        Assert.Contains("4711", query, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_failed_write_produces_a_failure_audit_and_no_data()
     {
         var patient = (await server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None)).Id;
