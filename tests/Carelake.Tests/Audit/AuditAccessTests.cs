@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Carelake.Tests.Infrastructure;
 using Carelake.Tests.Security;
@@ -88,6 +89,29 @@ public sealed class AuditAccessTests : IAsyncLifetime
         Assert.Contains(logins, r => r.Outcome == AuditEvent.AuditEventOutcome.N0 && r.Agent[0].Who!.Identifier!.Value == "login:doc");
         Assert.Contains(records, r => r.Subtype[0].Code == "token-issue" && r.Outcome == AuditEvent.AuditEventOutcome.N0);
         Assert.All(records, r => Assert.NotEqual("anonymous/dev", r.Agent[0].Who!.Identifier!.Value));
+    }
+
+    [Fact]
+    public async Task Break_glass_and_user_changes_are_audited_as_security_events()
+    {
+        await _auth.AddUserAsync("root", Password, "administrator");
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+        using var admin = _auth.Fhir(await TokenAsync("root", "user/*.cruds"));
+        var head = await AuditTrailReader.HeadAsync(_server);
+
+        using var glass = await clinician.PostAsJsonAsync(_auth.Origin + "/auth/break-glass", new { reason = "Unconscious patient in the emergency room" });
+        using var user = await admin.PostAsJsonAsync(_auth.Origin + "/admin/users", new { userName = "nurse", password = Password, role = "clinician" });
+
+        Assert.True(glass.IsSuccessStatusCode, await glass.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Created, user.StatusCode);
+        var records = await AuditTrailReader.AfterAsync(_server, head);
+        var alert = Assert.Single(records, r => r.Subtype[0].Code == "break-glass");
+        Assert.Equal("110113", alert.Type!.Code);
+        Assert.Equal("clinician", alert.Agent[0].Role[0].Coding[0].Code);
+        Assert.Equal(AuditEvent.AuditEventOutcome.N0, alert.Outcome);
+        var change = Assert.Single(records, r => r.Subtype[0].Code == "admin-change");
+        Assert.Equal("administrator", change.Agent[0].Role[0].Coding[0].Code);
+        Assert.DoesNotContain(records, r => r.Entity.Any(e => e.Description?.Contains("Unconscious", StringComparison.Ordinal) == true));
     }
 
     [Fact]
