@@ -28,7 +28,7 @@ for mode in audited not-audited audited not-audited; do
   Carelake__Dev=true Carelake__Audit__DisabledForBenchmark=$off $carelake import "$work/gen" --data-dir "$work/data-$mode" | tail -n 1
   echo "ingest ($mode): $(python3 -c "print(f'{$resources/($(seconds) - $start):,.0f}')") resources/s"
 
-  Carelake__Audit__DisabledForBenchmark=$off "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" \
+  env Carelake__Audit__DisabledForBenchmark=$off "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" \
     $carelake serve --dev --data-dir "$work/data-$mode" --urls "http://127.0.0.1:$port" > "$work/server-$mode.log" 2>&1 &
   server=$!
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.5; done
