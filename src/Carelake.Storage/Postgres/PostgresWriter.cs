@@ -35,6 +35,12 @@ internal sealed class PostgresWriter(NpgsqlDataSource dataSource, PostgresOption
         return WithRetryAsync(
             async (connection, transaction, ct) =>
             {
+                if (data.Count == 0 && options.AuditOnlyWithoutFsync)
+                {
+                    await using var relax = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction);
+                    await relax.ExecuteNonQueryAsync(ct);
+                }
+
                 var result = data.Count == 0 ? CommitResult.Success
                     : await (CanApplyAsBatch(data) ? ApplyBatchAsync(connection, transaction, data, ct) : ApplyAsync(connection, transaction, data, ct));
                 if (result.Succeeded)

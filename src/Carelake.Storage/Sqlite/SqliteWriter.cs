@@ -21,10 +21,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Task _loop;
     private readonly Commands _commands;
     private readonly SqliteAuditAppender _audit;
+    private readonly string? _relaxAuditOnlyFrom;
     private SqliteTransaction? _transaction;
 
-    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit)
+    /// <param name="relaxAuditOnlyFrom">The configured synchronous level, when batches of audit records alone may commit without fsync (null: never).</param>
+    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, string? relaxAuditOnlyFrom = null)
     {
+        _relaxAuditOnlyFrom = relaxAuditOnlyFrom;
         _connection = connection;
         _maxUnitsPerCommit = maxUnitsPerCommit;
         _commands = new Commands(connection);
@@ -102,6 +105,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private void CommitBatch(List<WriteUnit> batch)
     {
         var results = new CommitResult[batch.Count];
+        var relaxed = _relaxAuditOnlyFrom is not null && batch.TrueForAll(u => u.Erase is null && u.Replacements.Count == 0 && u.Writes.All(w => w.Type == AuditChain.ResourceType));
+        if (relaxed)
+        {
+            // Between transactions: SQLite does not change the level inside one.
+            _transaction = null;
+            Execute("PRAGMA synchronous = NORMAL");
+        }
+
         try
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
@@ -122,6 +133,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
+            Restore(relaxed);
             if (batch.Count > 1)
             {
                 // One unit's failure (a constraint, a full disk) must not fail its neighbours: retry them one by one.
@@ -138,9 +150,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
 
+        Restore(relaxed);
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Completion.TrySetResult(results[i]);
+        }
+    }
+
+    private void Restore(bool relaxed)
+    {
+        if (relaxed)
+        {
+            _transaction = null;
+            Execute($"PRAGMA synchronous = {_relaxAuditOnlyFrom}");
         }
     }
 

@@ -13,6 +13,14 @@ public sealed class AuditOptions
     public int RetentionDays { get; set; }
 
     /// <summary>
+    /// true (default): the audit record of a read, search or failed request is fsynced before the response is sent.
+    /// false: it is committed before the response (visible, surviving a process crash) and reaches the disk with the
+    /// next data commit or WAL flush (about a second at most); a power loss can lose the last such records. The
+    /// records of writes are always fsynced with the write.
+    /// </summary>
+    public bool FsyncReadRecords { get; set; } = true;
+
+    /// <summary>
     /// Measurement only (docs/benchmarks.md, audited vs not): refused at start unless --dev is on, so audit cannot be
     /// turned off for real data.
     /// </summary>

@@ -85,8 +85,9 @@ public sealed class CarelakeServices : IAsyncDisposable
             ConnectionString = options.Database.ConnectionString!,
             MaxPoolSize = options.Database.MaxPoolSize,
             ConnectTimeoutSeconds = options.Database.ConnectTimeoutSeconds,
+            AuditOnlyWithoutFsync = !options.Audit.FsyncReadRecords,
         })
-        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous });
+        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous, AuditOnlyWithoutFsync = !options.Audit.FsyncReadRecords });
 
     public async ValueTask DisposeAsync()
     {
