@@ -10,5 +10,7 @@ var root = new RootCommand("Carelake — an open-source healthcare data platform
     AuthCommands.Users(),
     AuthCommands.Clients(),
     AuthCommands.Keys(),
+    AuditCommands.Audit(),
+    AuditCommands.Compliance(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -16,6 +16,9 @@ public sealed record PostgresOptions
     /// <summary>Index rows of one write unit from which they are written with binary COPY instead of INSERT … unnest.</summary>
     public int CopyThreshold { get; init; } = 2000;
 
+    /// <summary>Units that carry only audit records commit with synchronous_commit off (no wait for the WAL flush; the WAL writer flushes them within a fraction of a second).</summary>
+    public bool AuditOnlyWithoutFsync { get; init; }
+
     /// <summary>Attempts of a write unit that failed on a serialisation failure or deadlock (it is retried whole).</summary>
     public int MaxWriteAttempts { get; init; } = 6;
 }

@@ -28,8 +28,30 @@ internal sealed class PostgresWriter(NpgsqlDataSource dataSource, PostgresOption
         "WITH v AS (INSERT INTO resource_version (sid, version, last_updated, method, payload) VALUES (@sid, @version, @ticks, @method, @payload) RETURNING rid) " +
         "UPDATE resource SET version = @version, rid = (SELECT rid FROM v), deleted = @deleted, last_updated = @ticks WHERE sid = @sid";
 
-    public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken) =>
-        WithRetryAsync((connection, transaction, ct) => CanApplyAsBatch(writes) ? ApplyBatchAsync(connection, transaction, writes, ct) : ApplyAsync(connection, transaction, writes, ct), cancellationToken);
+    public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken)
+    {
+        // The auditing store appends the unit's audit record last; it is chained in the same transaction.
+        var data = PostgresAuditAppender.DataWrites(writes);
+        return WithRetryAsync(
+            async (connection, transaction, ct) =>
+            {
+                if (data.Count == 0 && options.AuditOnlyWithoutFsync)
+                {
+                    await using var relax = new NpgsqlCommand("SET LOCAL synchronous_commit = off", connection, transaction);
+                    await relax.ExecuteNonQueryAsync(ct);
+                }
+
+                var result = data.Count == 0 ? CommitResult.Success
+                    : await (CanApplyAsBatch(data) ? ApplyBatchAsync(connection, transaction, data, ct) : ApplyAsync(connection, transaction, data, ct));
+                if (result.Succeeded)
+                {
+                    await PostgresAuditAppender.AppendAsync(connection, transaction, writes, ct);
+                }
+
+                return result;
+            },
+            cancellationToken);
+    }
 
     public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken) =>
         WithRetryAsync((connection, transaction, ct) => ReplaceAsync(connection, transaction, items, ct), cancellationToken);

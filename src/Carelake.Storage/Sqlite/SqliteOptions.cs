@@ -11,6 +11,12 @@ public sealed record SqliteOptions
     /// </summary>
     public string Synchronous { get; init; } = "FULL";
 
+    /// <summary>
+    /// Commits that carry only audit records (reads, searches, failures) skip the fsync: they are in the WAL before the
+    /// response (surviving a process crash) and reach the disk with the next data commit or WAL checkpoint (≤ 1 s).
+    /// </summary>
+    public bool AuditOnlyWithoutFsync { get; init; }
+
     /// <summary>Most write units merged into one commit (group commit); one fsync then serves all of them.</summary>
     public int MaxUnitsPerCommit { get; init; } = 512;
 }

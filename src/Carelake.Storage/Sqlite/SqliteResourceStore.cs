@@ -58,7 +58,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         SqliteMigrations.Apply(connection);
         var ids = AssignParameterIds(connection, parameters, updateUrls: false);
         _writerConnection = connection;
-        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit);
+        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _options.AuditOnlyWithoutFsync ? SynchronousLevel(_options.Synchronous) : null);
         _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
         return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);
     }

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Carelake.Core.Audit;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
 using Carelake.Storage.SearchSql;
@@ -19,13 +20,18 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly int _maxUnitsPerCommit;
     private readonly Task _loop;
     private readonly Commands _commands;
+    private readonly SqliteAuditAppender _audit;
+    private readonly string? _relaxAuditOnlyFrom;
     private SqliteTransaction? _transaction;
 
-    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit)
+    /// <param name="relaxAuditOnlyFrom">The configured synchronous level, when batches of audit records alone may commit without fsync (null: never).</param>
+    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, string? relaxAuditOnlyFrom = null)
     {
+        _relaxAuditOnlyFrom = relaxAuditOnlyFrom;
         _connection = connection;
         _maxUnitsPerCommit = maxUnitsPerCommit;
         _commands = new Commands(connection);
+        _audit = new SqliteAuditAppender(connection);
         _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 
@@ -73,6 +79,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop;
         _commands.Dispose();
+        _audit.Dispose();
     }
 
     private async Task RunAsync()
@@ -98,10 +105,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private void CommitBatch(List<WriteUnit> batch)
     {
         var results = new CommitResult[batch.Count];
+        var relaxed = _relaxAuditOnlyFrom is not null && batch.TrueForAll(u => u.Erase is null && u.Replacements.Count == 0 && u.Writes.All(w => w.Type == AuditChain.ResourceType));
+        if (relaxed)
+        {
+            // Between transactions: SQLite does not change the level inside one.
+            _transaction = null;
+            Execute("PRAGMA synchronous = NORMAL");
+        }
+
         try
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
             _commands.Bind(transaction);
+            _audit.Begin(transaction);
             _transaction = transaction;
             // No savepoint per unit: a unit checks all its preconditions before it writes anything, so a unit that
             // fails has written nothing. (A savepoint held over a large unit made SQLite walk its whole in-memory
@@ -117,6 +133,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
+            Restore(relaxed);
             if (batch.Count > 1)
             {
                 // One unit's failure (a constraint, a full disk) must not fail its neighbours: retry them one by one.
@@ -133,9 +150,19 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
 
+        Restore(relaxed);
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Completion.TrySetResult(results[i]);
+        }
+    }
+
+    private void Restore(bool relaxed)
+    {
+        if (relaxed)
+        {
+            _transaction = null;
+            Execute($"PRAGMA synchronous = {_relaxAuditOnlyFrom}");
         }
     }
 
@@ -149,6 +176,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
+            if (write.Type == AuditChain.ResourceType)
+            {
+                continue;
+            }
+
             var (sid, currentVersion) = ReadCurrent(write.Type, write.Id);
             if (currentVersion != write.ExpectedCurrentVersion || write.Version != currentVersion + 1)
             {
@@ -166,6 +198,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
         for (var i = 0; i < writes.Count; i++)
         {
             var write = writes[i];
+            if (write.Type == AuditChain.ResourceType)
+            {
+                // The unit's audit record: chained in this same transaction (nothing unaudited commits).
+                _audit.Append(write);
+                continue;
+            }
+
             var c = _commands;
             var sid = sids[i];
             var ticks = write.LastUpdated.UtcTicks;

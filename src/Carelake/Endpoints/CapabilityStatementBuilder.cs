@@ -86,6 +86,8 @@ public sealed class CapabilityStatementBuilder(CarelakeServices services, Carela
             rest.Resource.Add(resource);
         }
 
+        Audit.AuditCapability.Restrict(rest.Resource.Single(r => r.Type == Core.Audit.AuditChain.ResourceType));
+
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Transaction });
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.Batch });
         rest.Interaction.Add(new CapabilityStatement.SystemInteractionComponent { Code = CapabilityStatement.SystemRestfulInteraction.HistorySystem });

@@ -31,6 +31,9 @@ public sealed class CarelakeOptions
     /// <summary>Authorization server and token settings (section Carelake:Auth); see docs/security.md.</summary>
     public Security.AuthOptions Auth { get; set; } = new();
 
+    /// <summary>The audit trail (section Carelake:Audit): signing key, checkpoints, retention; see docs/audit.md.</summary>
+    public Audit.AuditOptions Audit { get; set; } = new();
+
     /// <summary>Transport security (section Carelake:Tls): certificate, proxy; see docs/security.md.</summary>
     public Security.TlsOptions Tls { get; set; } = new();
 
@@ -147,6 +150,7 @@ public sealed class CarelakeOptions
             errors.Add("Carelake:Database:MaxPoolSize and Carelake:Database:ConnectTimeoutSeconds must be at least 1.");
         }
 
+        errors.AddRange(Audit.Problems(Dev));
         errors.AddRange(Tls.Problems(Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Dev));
         if (Auth.AccessTokenMinutes is < 1 or > 1440 || Auth.RefreshTokenHours is < 1 or > 24 * 90 || Auth.IdleTimeoutMinutes < 1 || Auth.LockoutThreshold < 1 || Auth.LockoutMinutes < 1 || Auth.BreakGlassMinutes < 1 || Auth.RateLimitPerMinute < 1)
         {

@@ -1,3 +1,4 @@
+using Carelake.Core.Audit;
 using Carelake.Core.Bundles;
 using Carelake.Core.Jobs;
 using Carelake.Core.Resources;
@@ -6,6 +7,7 @@ using Carelake.Core.Security;
 using Carelake.Core.Storage;
 using Carelake.Core.Validation;
 using Carelake.Storage.Postgres;
+using Carelake.Storage.SearchSql;
 using Carelake.Storage.Sqlite;
 
 namespace Carelake.Hosting;
@@ -16,9 +18,11 @@ namespace Carelake.Hosting;
 /// </summary>
 public sealed class CarelakeServices : IAsyncDisposable
 {
-    private CarelakeServices(IResourceStore store, IJobStore jobs, SearchParameterRegistry registry, IReadOnlyList<SearchParameterInfo> standard, CarelakeOptions options, TimeProvider time)
+    private CarelakeServices(AuditingResourceStore store, IJobStore jobs, SearchParameterRegistry registry, IReadOnlyList<SearchParameterInfo> standard, CarelakeOptions options, TimeProvider time)
     {
         Store = store;
+        AuditStore = store;
+        AuditLog = options.Database.IsPostgres ? SqlAuditLog.Postgres(options.Database.ConnectionString!) : SqlAuditLog.Sqlite(options.DatabasePath);
         Jobs = jobs;
         Registry = registry;
         Indexer = new SearchIndexer(registry);
@@ -35,6 +39,11 @@ public sealed class CarelakeServices : IAsyncDisposable
     public AccessGuard Guard { get; }
 
     public IResourceStore Store { get; }
+
+    /// <summary>The store every service writes through: each write unit commits with its audit record (docs/audit.md).</summary>
+    public AuditingResourceStore AuditStore { get; }
+
+    public SqlAuditLog AuditLog { get; }
 
     public IJobStore Jobs { get; }
 
@@ -57,7 +66,8 @@ public sealed class CarelakeServices : IAsyncDisposable
     public static async Task<CarelakeServices> OpenAsync(CarelakeOptions options, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
-        var store = CreateStore(options);
+        var inner = CreateStore(options);
+        var store = new AuditingResourceStore(inner, time) { Enabled = !(options.Dev && options.Audit.DisabledForBenchmark) };
         var definitions = SearchParameterRegistry.StandardDefinitions();
         var ids = await store.InitializeAsync(definitions, cancellationToken);
         var standard = definitions.Select(d => d with { Id = ids[(d.StorageKey, d.Code)] }).ToList();
@@ -65,7 +75,7 @@ public sealed class CarelakeServices : IAsyncDisposable
         var custom = await ReindexJob.ActiveCustomAsync(store, cancellationToken);
         var customIds = custom.Count == 0 ? ids : await store.RegisterSearchParametersAsync(custom, cancellationToken);
         var registry = new SearchParameterRegistry(SearchParameterRegistry.Merge(standard, custom.Select(c => c with { Id = customIds[(c.StorageKey, c.Code)] }).ToList()));
-        return new CarelakeServices(store, (IJobStore)store, registry, standard, options, time);
+        return new CarelakeServices(store, (IJobStore)inner, registry, standard, options, time);
     }
 
     /// <summary>The provider the configuration names: PostgreSQL when a connection string is set, else the SQLite file.</summary>
@@ -75,8 +85,13 @@ public sealed class CarelakeServices : IAsyncDisposable
             ConnectionString = options.Database.ConnectionString!,
             MaxPoolSize = options.Database.MaxPoolSize,
             ConnectTimeoutSeconds = options.Database.ConnectTimeoutSeconds,
+            AuditOnlyWithoutFsync = !options.Audit.FsyncReadRecords,
         })
-        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous });
+        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous, AuditOnlyWithoutFsync = !options.Audit.FsyncReadRecords });
 
-    public ValueTask DisposeAsync() => Store.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        await AuditLog.DisposeAsync();
+    }
 }

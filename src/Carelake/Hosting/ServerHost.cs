@@ -1,3 +1,4 @@
+using Carelake.Audit;
 using Carelake.Endpoints;
 using Carelake.Http;
 using Carelake.Security;
@@ -36,6 +37,9 @@ public static class ServerHost
         builder.Services.AddSingleton<CapabilityStatementBuilder>();
         builder.Services.AddSingleton<JobRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobRunner>());
+        builder.Services.AddSingleton<AuditTrail>();
+        builder.Services.AddSingleton<ComplianceReport>();
+        builder.Services.AddHostedService<AuditCheckpointer>();
         builder.Services.AddHsts(hsts => hsts.MaxAge = TimeSpan.FromDays(options.Tls.HstsMaxAgeDays));
         if (!options.Dev)
         {
@@ -46,7 +50,10 @@ public static class ServerHost
         // Disposing the services drains the write queue: in-flight writes commit before the process exits.
         app.Lifetime.ApplicationStopped.Register(() => services.DisposeAsync().AsTask().GetAwaiter().GetResult());
 
+        // The signing key exists before the first record: checkpoints never wait for it.
+        _ = app.Services.GetRequiredService<AuditTrail>().Signer;
         app.UseMiddleware<RequestLogging>();
+        app.UseMiddleware<AuditMiddleware>();
         app.UseMiddleware<ErrorHandling>();
         app.UseCarelakeSecurity(options);
         if (!options.Dev)
@@ -64,6 +71,7 @@ public static class ServerHost
         var fhir = app.MapGroup(options.BasePath);
         SystemEndpoints.Map(fhir, options.BasePath);
         JobEndpoints.Map(fhir, options.BasePath);
+        AuditEndpoints.Map(app, fhir, options);
         ResourceEndpoints.Map(fhir, options.BasePath);
         return app;
     }

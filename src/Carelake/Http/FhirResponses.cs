@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Carelake.Core.Audit;
 using Carelake.Core.Fhir;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
@@ -18,6 +19,7 @@ public static class FhirResponses
 
     public static async Task WriteVersionAsync(HttpContext context, ResourceVersion version, int status, CancellationToken cancellationToken)
     {
+        AuditScope.Current?.NoteReturned([version]);
         var response = context.Response;
         response.StatusCode = status;
         SetVersionHeaders(response, version);
@@ -88,6 +90,8 @@ public static class FhirResponses
 
     public static async Task WriteBundleAsync(HttpContext context, SearchResultBundle bundle, string baseUrl, CancellationToken cancellationToken)
     {
+        // The audit record names the patients whose data is returned (docs/audit.md).
+        AuditScope.Current?.NoteReturned(bundle.Entries.Concat(bundle.Included));
         var format = FhirFormats.ForResponse(context.Request);
         if (format == FhirFormat.Xml)
         {

@@ -46,6 +46,8 @@ public sealed class ExampleRoundTripTests(TestServer server) : IClassFixture<Tes
     {
         var files = Directory.GetFiles(ExamplesFolder, "*.json").Order(StringComparer.Ordinal).ToList();
         Assert.Equal(421, files.Count);
+        // Issue 7: AuditEvents are written by the server only (the 405 is tested in Audit/AuditInteractionTests).
+        files = files.Where(f => !Path.GetFileName(f).StartsWith("AuditEvent-", StringComparison.Ordinal)).ToList();
         var mismatches = new ConcurrentBag<string>();
         var rejected = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         var unexpected = new ConcurrentBag<string>();
@@ -122,6 +124,7 @@ public sealed class ExampleRoundTripTests(TestServer server) : IClassFixture<Tes
     {
         var types = ModelInfo.SupportedResources.OfType<string>().Where(t => t is not ("Resource" or "DomainResource")).Order(StringComparer.Ordinal).ToList();
         Assert.True(types.Count >= 145, $"Only {types.Count} resource types known to the SDK.");
+        types.Remove("AuditEvent"); // Issue 7: written by the server only.
         var examples = Directory.GetFiles(ExamplesFolder, "*.json")
             .Where(f => !KnownRejected.ContainsKey(Path.GetFileName(f)))
             .Select(f => (File: f, Type: Path.GetFileName(f)[..Path.GetFileName(f).IndexOf('-', StringComparison.Ordinal)]))

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Carelake.Tests.Infrastructure;
+using Carelake.Tests.Security;
+using Hl7.Fhir.Model;
+using Task = System.Threading.Tasks.Task;
+
+namespace Carelake.Tests.Audit;
+
+/// <summary>
+/// Issue 7 acceptance: the trail is readable by administrators and auditors only — a patient-in-context token gets
+/// 403 — and security events (sign-in failure and success, token issue, break-glass) are audited with their actor.
+/// </summary>
+public sealed class AuditAccessTests : IAsyncLifetime
+{
+    private const string Password = "correct horse battery staple";
+    private TestServer _server = null!;
+    private AuthClient _auth = null!;
+    private string _patient = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await AuthClient.StartSecureAsync();
+        _auth = new AuthClient(_server);
+        _patient = (await _server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None)).Id;
+        await _auth.AddUserAsync("pat", Password, "patient", $"Patient/{_patient}");
+        await _auth.AddUserAsync("doc", Password, "clinician");
+        await _auth.AddUserAsync("aud", Password, "auditor");
+    }
+
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    private async Task<string> TokenAsync(string user, string scope) =>
+        (await _auth.SignInAsync(user, Password, "openid " + scope))["access_token"]!.GetValue<string>();
+
+    [Fact]
+    public async Task A_patient_in_context_token_cannot_read_AuditEvents()
+    {
+        using var patient = _auth.Fhir(await TokenAsync("pat", "launch/patient patient/*.rs"));
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+        (await clinician.GetAsync($"Patient/{_patient}")).Dispose();
+        var any = (await _server.Services.AuditLog.SearchAsync(new Core.Audit.AuditQuery([], null, null, 1, false, null), CancellationToken.None))[0].Id;
+
+        foreach (var path in new[] { "AuditEvent", $"AuditEvent?patient=Patient/{_patient}", $"AuditEvent/{any}", $"Patient/{_patient}/AuditEvent" })
+        {
+            using var response = await patient.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Forbidden || (response.StatusCode == HttpStatusCode.OK && !body.Contains("\"AuditEvent\"", StringComparison.Ordinal)), $"{path}: {response.StatusCode} {body}");
+        }
+
+        using var asClinician = await clinician.GetAsync($"AuditEvent?patient=Patient/{_patient}");
+        Assert.Equal(HttpStatusCode.Forbidden, asClinician.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_auditor_sees_who_accessed_a_patient_in_one_query()
+    {
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+        using var read = await clinician.GetAsync($"Patient/{_patient}");
+        Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        using var auditor = _auth.Fhir(await TokenAsync("aud", "user/AuditEvent.rs"));
+
+        using var response = await auditor.GetAsync($"AuditEvent?patient=Patient/{_patient}&subtype=read");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bundle = Http.Fhir.Parse<Bundle>(await response.Content.ReadAsStringAsync());
+        var audit = (AuditEvent)Assert.Single(bundle.Entry).Resource!;
+        Assert.Equal("clinician", audit.Agent[0].Role[0].Coding[0].Code);
+        Assert.NotEqual("anonymous/dev", audit.Agent[0].Who!.Identifier!.Value);
+        Assert.Equal(Carelake.Security.ClientService.WebClientId, audit.Agent[1].Who!.Identifier!.Value);
+        Assert.Equal(AuditEvent.AuditEventOutcome.N0, audit.Outcome);
+    }
+
+    [Fact]
+    public async Task Sign_in_failure_and_success_and_token_issue_are_audited()
+    {
+        var head = await AuditTrailReader.HeadAsync(_server);
+        using (var failed = await _auth.LoginAsync("/", "doc", "wrong password"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, failed.StatusCode);
+        }
+
+        await TokenAsync("doc", "user/*.rs");
+
+        var records = await AuditTrailReader.AfterAsync(_server, head);
+        var logins = records.Where(r => r.Subtype[0].Code == "login").ToList();
+        Assert.Contains(logins, r => r.Outcome == AuditEvent.AuditEventOutcome.N4 && r.Agent[0].Who!.Identifier!.Value == "login:doc");
+        Assert.Contains(logins, r => r.Outcome == AuditEvent.AuditEventOutcome.N0 && r.Agent[0].Who!.Identifier!.Value == "login:doc");
+        Assert.Contains(records, r => r.Subtype[0].Code == "token-issue" && r.Outcome == AuditEvent.AuditEventOutcome.N0);
+        Assert.All(records, r => Assert.NotEqual("anonymous/dev", r.Agent[0].Who!.Identifier!.Value));
+    }
+
+    [Fact]
+    public async Task Break_glass_and_user_changes_are_audited_as_security_events()
+    {
+        await _auth.AddUserAsync("root", Password, "administrator");
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+        using var admin = _auth.Fhir(await TokenAsync("root", "user/*.cruds"));
+        var head = await AuditTrailReader.HeadAsync(_server);
+
+        using var glass = await clinician.PostAsJsonAsync(_auth.Origin + "/auth/break-glass", new { reason = "Unconscious patient in the emergency room" });
+        using var user = await admin.PostAsJsonAsync(_auth.Origin + "/admin/users", new { userName = "nurse", password = Password, role = "clinician" });
+
+        Assert.True(glass.IsSuccessStatusCode, await glass.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Created, user.StatusCode);
+        var records = await AuditTrailReader.AfterAsync(_server, head);
+        var alert = Assert.Single(records, r => r.Subtype[0].Code == "break-glass");
+        Assert.Equal("110113", alert.Type!.Code);
+        Assert.Equal("clinician", alert.Agent[0].Role[0].Coding[0].Code);
+        Assert.Equal(AuditEvent.AuditEventOutcome.N0, alert.Outcome);
+        var change = Assert.Single(records, r => r.Subtype[0].Code == "admin-change");
+        Assert.Equal("administrator", change.Agent[0].Role[0].Coding[0].Code);
+        Assert.DoesNotContain(records, r => r.Entity.Any(e => e.Description?.Contains("Unconscious", StringComparison.Ordinal) == true));
+    }
+
+    [Fact]
+    public async Task The_safeguards_report_is_an_admin_API_that_fails_honestly()
+    {
+        await _auth.AddUserAsync("admin", Password, "administrator");
+        using var admin = _auth.Fhir(await TokenAsync("admin", "user/*.cruds"));
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+
+        using var forbidden = await clinician.GetAsync(_auth.Origin + "/admin/compliance");
+        using var response = await admin.GetAsync(_auth.Origin + "/admin/compliance");
+
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var report = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var checks = report["checks"]!.AsArray().ToDictionary(c => c!["id"]!.GetValue<string>(), c => c!["passed"]!.GetValue<bool>());
+        Assert.True(checks["unique-user-ids"]);
+        Assert.True(checks["emergency-access"]);
+        Assert.True(checks["audit-controls"]);
+        Assert.False(checks["encryption-at-rest"]);
+        Assert.False(checks["transmission-security"]);
+        Assert.False(report["passed"]!.GetValue<bool>());
+    }
+}
