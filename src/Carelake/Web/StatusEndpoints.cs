@@ -39,25 +39,12 @@ internal static class StatusEndpoints
                 ["software"] = "Carelake",
                 ["version"] = typeof(StatusEndpoints).Assembly.GetName().Version?.ToString(3) ?? "0.1.0",
                 ["fhirVersion"] = "4.0.1",
-                ["storage"] = StorageName(services),
+                ["storage"] = options.Database.IsPostgres ? "PostgreSQL" : "SQLite",
                 ["dev"] = options.Dev,
                 ["basePath"] = options.BasePath,
                 ["jobs"] = jobs,
             };
             return Results.Text(status.ToJsonString(), "application/json");
         });
-    }
-
-    /// <summary>The provider's product name: SqliteResourceStore → SQLite, NpgsqlResourceStore → PostgreSQL.</summary>
-    private static string StorageName(CarelakeServices services)
-    {
-        var name = services.Store.GetType().Name;
-        name = name.EndsWith("ResourceStore", StringComparison.Ordinal) ? name[..^"ResourceStore".Length] : name;
-        return name switch
-        {
-            "Sqlite" => "SQLite",
-            "Npgsql" or "Postgres" or "PostgreSql" => "PostgreSQL",
-            _ => name,
-        };
     }
 }
