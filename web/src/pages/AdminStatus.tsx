@@ -53,7 +53,8 @@ export function AdminStatus() {
     refetchInterval: (q) => (q.state.data?.jobs.some((j) => j.status === "queued" || j.status === "running") ? 2000 : false),
   });
   const metadata = useQuery({ queryKey: ["fhir", "/fhir/metadata"], queryFn: ({ signal }) => fhirGet<CapabilityStatement>("/fhir/metadata", signal), staleTime: Infinity });
-  const types = metadata.data?.rest?.[0]?.resource?.map((r) => r.type) ?? [];
+  // AuditEvent is the audit trail, not stored data: it has its own access rules and counting it would itself be audited.
+  const types = metadata.data?.rest?.[0]?.resource?.map((r) => r.type).filter((t) => t !== "AuditEvent") ?? [];
   const counts = useQuery({
     queryKey: ["fhir", "counts", types.length],
     enabled: types.length > 0,
