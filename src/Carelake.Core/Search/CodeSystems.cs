@@ -14,11 +14,20 @@ internal static class CodeSystems
 {
     private static readonly ConcurrentDictionary<Type, PropertyInfo?> EnumValueProperties = new();
 
+    // Every status and gender of every write passes here: the reflection and attribute lookups run once per literal.
+    private static readonly ConcurrentDictionary<(Type Type, string Code), string?> Systems = new();
+
     public static string? Of(PrimitiveType primitive)
     {
         var type = primitive.GetType();
         var property = EnumValueProperties.GetOrAdd(type, static t =>
             t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Code<>) ? t.GetProperty("Value", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly) : null);
-        return property?.GetValue(primitive) is Enum value ? EnumUtility.GetSystem(value) : null;
+        if (property is null || primitive.JsonValue is not string code)
+        {
+            return null;
+        }
+
+        return Systems.GetOrAdd((type, code), static (_, state) =>
+            state.Property.GetValue(state.Primitive) is Enum value ? EnumUtility.GetSystem(value) : null, (Property: property, Primitive: primitive));
     }
 }

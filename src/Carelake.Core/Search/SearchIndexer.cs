@@ -12,6 +12,11 @@ namespace Carelake.Core.Search;
 /// </summary>
 public sealed partial class SearchIndexer(SearchParameterRegistry registry)
 {
+    /// <summary>False evaluates every parameter with FHIRPath: the reference the walked paths are tested against.</summary>
+    internal bool WalkSimplePaths { get; init; } = true;
+
+    private const int MaxCompositeTuples = 16;
+
     private static readonly FhirPathCompiler Compiler = new();
 
     private volatile Plans _plans = new(registry.Version);
@@ -51,10 +56,10 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
             return values;
         }
 
-        var root = resource.ToPocoNode(ModelInfo.ModelInspector);
-        var context = new FhirEvaluationContext();
+        PocoNode? root = null;
+        FhirEvaluationContext? context = null;
         // Most parameters of a type find nothing in a given resource; the ones whose top-level element is absent
-        // are skipped without running FHIRPath (the largest share of indexing time otherwise).
+        // are skipped without evaluating anything (the largest share of indexing time otherwise).
         var present = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, _) in resource.EnumerateElements())
         {
@@ -68,18 +73,25 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
                 continue;
             }
 
-            if (parameter.MemberPaths is { } paths)
+            if (parameter.Path is { } path)
             {
-                // Plain member paths (Observation.code, Patient.name.given): walked on the model directly, with the
-                // same result as FHIRPath and without its per-evaluation allocations.
-                foreach (var element in Walk(resource, paths))
+                foreach (var element in path.Select(resource))
                 {
-                    AddValues(parameter.Info, element, values);
+                    if (parameter.ComponentPaths is { } componentPaths)
+                    {
+                        AddComposite(parameter.Info.Id, parameter.Components, element, componentPaths, values);
+                    }
+                    else
+                    {
+                        AddValues(parameter.Info, element, values);
+                    }
                 }
 
                 continue;
             }
 
+            root ??= resource.ToPocoNode(ModelInfo.ModelInspector);
+            context ??= new FhirEvaluationContext();
             IEnumerable<PocoNode> nodes;
             try
             {
@@ -117,10 +129,16 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
                 var components = parameter.Components
                     .Select(c => (Info: parameter with { Type = c.Type, Id = 0, Components = [], TargetTypeFilter = null }, Expression: Compiler.Compile(c.Expression)))
                     .ToArray();
+                var path = WalkSimplePaths ? ElementPath.TryParse(parameter.Expression, parameter.ResourceType) : null;
+                var componentPaths = components.Length > 0 && path is not null
+                    ? parameter.Components.Select(c => ElementPath.TryParse(c.Expression, rootType: null)).ToArray()
+                    : null;
+                var walkable = componentPaths is null || componentPaths.All(p => p is not null);
                 compiled.Add(new CompiledParameter(parameter, Compiler.Compile(parameter.Expression), components)
                 {
                     RootElements = RootElementsOf(parameter),
-                    MemberPaths = components.Length == 0 ? MemberPathsOf(parameter) : null,
+                    Path = walkable ? path : null,
+                    ComponentPaths = walkable ? componentPaths?.OfType<ElementPath>().ToArray() : null,
                 });
             }
             catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or NotSupportedException)
@@ -404,9 +422,33 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
     /// The tuples of a composite parameter for one element: every combination of its components' values (bounded, as an
     /// element rarely has more than one value per component).
     /// </summary>
+    private static void AddComposite(int id, (SearchParameterInfo Info, CompiledExpression Expression)[] components, Base node, ElementPath[] paths, List<IndexValue> values)
+    {
+        var tuples = new List<List<IndexValue>> { new() };
+        for (var i = 0; i < components.Length; i++)
+        {
+            var componentValues = new List<IndexValue>();
+            foreach (var element in paths[i].Select(node))
+            {
+                AddValues(components[i].Info, element, componentValues);
+            }
+
+            if (componentValues.Count == 0)
+            {
+                return;
+            }
+
+            tuples = tuples.SelectMany(t => componentValues.Select(v => new List<IndexValue>(t) { v })).Take(MaxCompositeTuples).ToList();
+        }
+
+        foreach (var tuple in tuples)
+        {
+            values.Add(new CompositeIndexValue(id, tuple));
+        }
+    }
+
     private static void AddComposite(CompiledParameter parameter, PocoNode node, FhirEvaluationContext context, List<IndexValue> values)
     {
-        const int MaxTuples = 16;
         var tuples = new List<List<IndexValue>> { new() };
         foreach (var (info, expression) in parameter.Components)
         {
@@ -431,7 +473,7 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
                 return;
             }
 
-            tuples = tuples.SelectMany(t => componentValues.Select(v => new List<IndexValue>(t) { v })).Take(MaxTuples).ToList();
+            tuples = tuples.SelectMany(t => componentValues.Select(v => new List<IndexValue>(t) { v })).Take(MaxCompositeTuples).ToList();
         }
 
         foreach (var tuple in tuples)
@@ -481,68 +523,9 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
     {
         public string[]? RootElements { get; init; }
 
-        /// <summary>Set when the expression is a union of plain member paths from the resource (no functions, casts or filters).</summary>
-        public string[][]? MemberPaths { get; init; }
-    }
+        /// <summary>Set when the expression (and every component's) can be walked without FHIRPath: see <see cref="ElementPath"/>.</summary>
+        public ElementPath? Path { get; init; }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z]+(\.[a-z][A-Za-z0-9]*)+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
-    private static partial System.Text.RegularExpressions.Regex MemberPath();
-
-    /// <summary>The paths of an expression like <c>Observation.code | Observation.component.code</c>; null for anything else.</summary>
-    internal static string[][]? MemberPathsOf(SearchParameterInfo parameter)
-    {
-        var paths = new List<string[]>();
-        foreach (var part in parameter.Expression.Split('|'))
-        {
-            var text = part.Trim();
-            if (!MemberPath().IsMatch(text) || !text.StartsWith(parameter.ResourceType + ".", StringComparison.Ordinal))
-            {
-                return null;
-            }
-
-            paths.Add(text.Split('.')[1..]);
-        }
-
-        return paths.Count > 0 ? [.. paths] : null;
-    }
-
-    /// <summary>The elements a member path reaches, flattening lists at every step, in document order per path.</summary>
-    private static List<Base> Walk(Resource resource, string[][] paths)
-    {
-        var found = new List<Base>();
-        var frontier = new List<Base>();
-        var next = new List<Base>();
-        foreach (var path in paths)
-        {
-            frontier.Clear();
-            frontier.Add(resource);
-            foreach (var name in path)
-            {
-                next.Clear();
-                foreach (var element in frontier)
-                {
-                    if (!element.TryGetValue(name, out var value))
-                    {
-                        continue;
-                    }
-
-                    switch (value)
-                    {
-                        case Base single:
-                            next.Add(single);
-                            break;
-                        case IEnumerable<Base> many:
-                            next.AddRange(many);
-                            break;
-                    }
-                }
-
-                (frontier, next) = (next, frontier);
-            }
-
-            found.AddRange(frontier);
-        }
-
-        return found;
+        public ElementPath[]? ComponentPaths { get; init; }
     }
 }
