@@ -18,6 +18,7 @@ const read: AuditEvent = {
   ],
   entity: [
     { what: { reference: "Observation/o1/_history/2" }, role: { code: "4" } },
+    { what: { reference: "Patient/p1/_history/1" }, role: { code: "4" } },
     { what: { reference: "Patient/p1" }, type: { code: "1" }, role: { code: "1" } },
     { role: { code: "24" }, query: btoa("subject=Patient/p1&_count=10") },
   ],

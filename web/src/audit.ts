@@ -49,6 +49,11 @@ export const SUBTYPES: readonly { code: string; label: string }[] = [
   { code: "admin-read", label: "Admin read" },
 ];
 
+/** "Read", "Search", "Sign-in" for a subtype code; the code itself when it is not one the server records. */
+export function subtypeLabel(code: string): string {
+  return SUBTYPES.find((s) => s.code === code)?.label ?? code;
+}
+
 export interface AuditSummary {
   id: string;
   recorded?: string;
@@ -106,6 +111,8 @@ export function summariseAudit(audit: AuditEvent): AuditSummary {
     }
   }
   const outcome = audit.outcome ?? "0";
+  // A read of a Patient names it twice (the resource read, and the patient whose data it is): list it once.
+  const others = resources.filter((r) => !patients.includes(r));
   return {
     id: audit.id ?? "",
     recorded: audit.recorded,
@@ -120,7 +127,7 @@ export function summariseAudit(audit: AuditEvent): AuditSummary {
     outcome: OUTCOMES[outcome] ?? outcome,
     status: audit.outcomeDesc,
     patients,
-    resources,
+    resources: others,
     query,
     purpose: (audit.purposeOfEvent ?? []).map((p) => p.coding?.[0]?.code ?? p.text ?? "").filter((p) => p),
   };

@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { userLabel, useUserDirectory } from "../../admin";
 import { canSearchPatients, useAuth } from "../../auth";
-import { summariseAudit, type AuditEvent } from "../../audit";
+import { subtypeLabel, summariseAudit, type AuditEvent } from "../../audit";
 import { ErrorMessage, Loading } from "../../components/Status";
 import { fhirGet, fhirUrl } from "../../fhir";
 import { useTitle } from "../../useTitle";
@@ -64,8 +64,7 @@ export function AuditEventView() {
             <div>
               <dt>Event</dt>
               <dd>
-                {s.what}
-                {s.operation && ` ${s.operation}`} <span className="muted">({s.action})</span>
+                {subtypeLabel(s.what)} <span className="mono muted">{[s.what, s.operation].filter(Boolean).join(" ")}</span> <span className="muted">· action {s.action}</span>
               </dd>
             </div>
             <div>

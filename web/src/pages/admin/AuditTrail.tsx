@@ -11,7 +11,9 @@ import {
   filtersToParams,
   NO_FILTERS,
   OUTCOMES,
+  patientReference,
   SUBTYPES,
+  subtypeLabel,
   summariseAudit,
   type AuditEvent,
   type AuditFilters,
@@ -28,6 +30,13 @@ export function auditTime(value: string | undefined): string {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;
   return date.toLocaleString("en-GB", { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+/** At most three patients of an event (a search may return dozens), the one filtered by first. */
+function firstPatients(patients: string[], filtered: string): string[] {
+  const wanted = filtered ? patientReference(filtered) : undefined;
+  const ordered = wanted && patients.includes(wanted) ? [wanted, ...patients.filter((p) => p !== wanted)] : patients;
+  return ordered.slice(0, 3);
 }
 
 /**
@@ -245,16 +254,16 @@ export function AuditTrail() {
                     {e.client && <span className="item-detail">via {e.client}</span>}
                   </td>
                   <td data-label="Event">
-                    <span className="item-main">{e.what}</span>
-                    {e.operation && <span className="muted"> {e.operation}</span>}
-                    <span className="item-detail">{e.action}</span>
+                    <span className="item-main">{subtypeLabel(e.what)}</span>
+                    {e.operation && <span className="item-detail mono">{e.operation}</span>}
                   </td>
                   <td data-label="Records" className="records">
-                    {e.patients.map((p) => (
+                    {firstPatients(e.patients, filters.patient).map((p) => (
                       <span key={p} className="record">
                         {canSearchPatients(user) ? <Link to={`/patients/${encodeURIComponent(p.slice("Patient/".length))}`}>{p}</Link> : p}
                       </span>
                     ))}
+                    {e.patients.length > 3 && <span className="muted">+{e.patients.length - 3} more patients</span>}
                     {e.resources.slice(0, 3).map((r) => (
                       <span key={r} className="record mono">
                         {r}
@@ -269,7 +278,7 @@ export function AuditTrail() {
                     </span>
                   </td>
                   <td>
-                    <Link to={`/manage/audit/${encodeURIComponent(e.id)}`} aria-label={`Details of the ${e.what} event at ${auditTime(e.recorded)}`}>
+                    <Link to={`/manage/audit/${encodeURIComponent(e.id)}`} aria-label={`Details of the ${subtypeLabel(e.what).toLowerCase()} event at ${auditTime(e.recorded)}`}>
                       Details
                     </Link>
                   </td>
