@@ -165,6 +165,7 @@ test.describe("administrator views", () => {
     await expect(page).toHaveURL(/\/manage\/status$/);
     await expect(page.getByRole("heading", { name: "System status" })).toBeVisible();
     await expect(page.getByTestId("storage-provider")).toHaveText("SQLite");
+    await expect(page.getByTestId("audit-records")).toHaveText(/^[1-9][\d,]* · Audit trail$/);
     const counts = page.getByRole("region", { name: "Resource counts" });
     await expect(counts.getByRole("row", { name: /^Patient / })).toContainText("31");
     await expect(counts.getByRole("row", { name: /^Observation / })).toBeVisible();

@@ -286,6 +286,7 @@ public sealed class TokenValidationTests : IAsyncLifetime
         using var admin = _auth.Fhir(await AccessTokenAsync("root"));
         var status = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/api/status"))!;
         Assert.Equal(TestPostgres.Enabled ? "PostgreSQL" : "SQLite", status["storage"]!.GetValue<string>());
+        Assert.True(status["auditRecordsWritten"]!.GetValue<long>() > 0, "the sign-ins and requests before were audited");
         using var created = await admin.PostAsJsonAsync(_auth.Origin + "/admin/users", new { userName = "bob", password = "a long enough password", role = "analyst" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var users = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/admin/users"))!.AsArray();
