@@ -222,19 +222,21 @@ export function Clients() {
                       </code>
                     ))}
                   </td>
-                  <td className="row-actions">
-                    {c.clientId !== WEB_CLIENT && (
-                      <button
-                        type="button"
-                        disabled={remove.isPending}
-                        onClick={() => {
-                          if (window.confirm(`Remove the client ${c.clientId}? Apps using it can no longer get tokens.`)) remove.mutate(c.clientId);
-                        }}
-                        aria-label={`Remove ${c.clientId}`}
-                      >
-                        Remove
-                      </button>
-                    )}
+                  <td className="actions-cell">
+                    <div className="row-actions">
+                      {c.clientId !== WEB_CLIENT && (
+                        <button
+                          type="button"
+                          disabled={remove.isPending}
+                          onClick={() => {
+                            if (window.confirm(`Remove the client ${c.clientId}? Apps using it can no longer get tokens.`)) remove.mutate(c.clientId);
+                          }}
+                          aria-label={`Remove ${c.clientId}`}
+                        >
+                          Remove
+                        </button>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}

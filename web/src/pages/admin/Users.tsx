@@ -168,28 +168,30 @@ export function Users() {
                     <td data-label="Status">
                       <span className={`badge ${u.disabled || u.lockedOut ? "badge-fail" : "badge-pass"}`}>{state}</span>
                     </td>
-                    <td className="row-actions">
-                      {u.disabled || u.lockedOut ? (
-                        <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ userName: u.userName, action: "enable" })} aria-label={`${u.disabled ? "Enable" : "Unlock"} ${u.userName}`}>
-                          {u.disabled ? "Enable" : "Unlock"}
-                        </button>
-                      ) : (
-                        <button
-                          type="button"
-                          disabled={toggle.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Disable ${u.userName}? They can no longer sign in, and their refresh tokens stop working.`)) toggle.mutate({ userName: u.userName, action: "disable" });
-                          }}
-                          aria-label={`Disable ${u.userName}`}
-                        >
-                          Disable
-                        </button>
-                      )}
-                      {u.id && (
-                        <Link to={`/manage/audit?agent=${encodeURIComponent(u.id)}`} aria-label={`Audit trail of ${u.userName}`}>
-                          Activity
-                        </Link>
-                      )}
+                    <td className="actions-cell">
+                      <div className="row-actions">
+                        {u.disabled || u.lockedOut ? (
+                          <button type="button" disabled={toggle.isPending} onClick={() => toggle.mutate({ userName: u.userName, action: "enable" })} aria-label={`${u.disabled ? "Enable" : "Unlock"} ${u.userName}`}>
+                            {u.disabled ? "Enable" : "Unlock"}
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            disabled={toggle.isPending}
+                            onClick={() => {
+                              if (window.confirm(`Disable ${u.userName}? They can no longer sign in, and their refresh tokens stop working.`)) toggle.mutate({ userName: u.userName, action: "disable" });
+                            }}
+                            aria-label={`Disable ${u.userName}`}
+                          >
+                            Disable
+                          </button>
+                        )}
+                        {u.id && (
+                          <Link to={`/manage/audit?agent=${encodeURIComponent(u.id)}`} aria-label={`Audit trail of ${u.userName}`}>
+                            Activity
+                          </Link>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 );
