@@ -232,6 +232,26 @@ test.describe("administrator views", () => {
     await expect(page.getByRole("alert")).toContainText("The end date is before the start date.");
   });
 
+  test("a slow network: the audit trail and the safeguards report say they are loading, filtering keeps the rows busy", async ({ page }) => {
+    const slow = async (route: import("@playwright/test").Route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    };
+    await page.route("**/fhir/AuditEvent?**", slow);
+    await page.route("**/admin/compliance", slow);
+    await page.goto("/manage/audit");
+    await expect(page.getByRole("status")).toHaveText("Reading the audit trail…");
+    await expect(page.locator("table.audit tbody tr").first()).toBeVisible();
+    await page.getByLabel("Interaction").selectOption("read");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await expect(page.locator(".table-wrap[aria-busy=true]")).toBeVisible();
+    await expect(page.locator(".table-wrap")).toHaveAttribute("aria-busy", "false");
+    for (const row of await page.locator("table.audit tbody tr").all()) await expect(row).toContainText("Read");
+    await page.goto("/manage/safeguards");
+    await expect(page.getByRole("status")).toHaveText("Running the checks…");
+    await expect(page.locator("[data-check]").first()).toBeVisible();
+  });
+
   test("safeguards report: every check with pass or fail, and what to do for the failures", async ({ page }) => {
     await page.goto("/manage/safeguards");
     await expect(page.getByRole("heading", { level: 1, name: "Safeguards report" })).toBeVisible();
@@ -347,6 +367,13 @@ test.describe("layout, accessibility and routing", () => {
     const unlabelled = await page.locator("input").evaluateAll((inputs) => inputs.filter((i) => !(i as HTMLInputElement).labels?.length && !i.getAttribute("aria-label")).length);
     expect(unlabelled).toBe(0);
     await expect(page.locator("html")).toHaveAttribute("lang", "en");
+
+    await page.goto("/manage/audit");
+    await expect(page.getByRole("navigation", { name: "Administration" })).toBeVisible();
+    await expect(page.getByRole("search", { name: "Audit events" })).toBeVisible();
+    const fields = page.locator("main input, main select, main textarea");
+    expect(await fields.count()).toBeGreaterThan(8);
+    expect(await fields.evaluateAll((all) => all.filter((f) => !(f as HTMLInputElement).labels?.length && !f.getAttribute("aria-label")).map((f) => f.id))).toEqual([]);
   });
 
   test("client routes fall back to the app; API paths never do", async ({ page, request }) => {

@@ -65,6 +65,20 @@ public sealed class WebAppCachingTests : IAsyncLifetime
         Assert.Null(response.Headers.CacheControl?.MaxAge);
     }
 
+    [Fact]
+    public async Task A_revalidated_page_answers_304_and_stays_revalidated()
+    {
+        using var first = await GetAsync("index.html");
+        using var client = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{_origin}/index.html");
+        request.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+
+        using var again = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotModified, again.StatusCode);
+        Assert.Equal("no-cache", again.Headers.CacheControl?.ToString());
+    }
+
     [Theory]
     [InlineData("fhir/metadata")]
     [InlineData("fhir/Patient")]
