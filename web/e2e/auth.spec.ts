@@ -197,8 +197,8 @@ test("an administrator sees the safeguards report, manages users and clients; th
     await expect(page.locator("table tbody tr, [data-check]").first()).toBeVisible();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow, `${path} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+    await screenshot(page, `auth-10-phone-${path.split("/").pop()}`);
   }
-  await screenshot(page, "auth-10-phone-users");
 });
 
 test("an auditor sees the audit trail and nothing clinical", async ({ page, request }) => {

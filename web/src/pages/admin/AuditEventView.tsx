@@ -64,7 +64,9 @@ export function AuditEventView() {
             <div>
               <dt>Event</dt>
               <dd>
-                {subtypeLabel(s.what)} <span className="mono muted">{[s.what, s.operation].filter(Boolean).join(" ")}</span> <span className="muted">· action {s.action}</span>
+                {subtypeLabel(s.what)}
+                {s.operation && <span className="mono"> {s.operation}</span>}
+                {s.action && s.action !== subtypeLabel(s.what) && <span className="muted"> · action {s.action}</span>}
               </dd>
             </div>
             <div>

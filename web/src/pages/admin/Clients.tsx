@@ -208,7 +208,7 @@ export function Clients() {
               </tr>
             </thead>
             <tbody>
-              {clients.data.map((c) => (
+              {[...clients.data].sort((a, b) => a.clientId.localeCompare(b.clientId)).map((c) => (
                 <tr key={c.clientId}>
                   <td data-label="Client id">
                     <span className="item-main mono">{c.clientId}</span>
