@@ -161,9 +161,11 @@ test.describe("administrator views", () => {
   test("system status: storage provider, counts per type, background jobs with progress", async ({ page, request }) => {
     const started = await request.post("/fhir/Organization/$reindex");
     expect(started.status()).toBe(202);
-    await page.goto("/admin");
+    await page.goto("/manage");
+    await expect(page).toHaveURL(/\/manage\/status$/);
     await expect(page.getByRole("heading", { name: "System status" })).toBeVisible();
     await expect(page.getByTestId("storage-provider")).toHaveText("SQLite");
+    await expect(page.getByTestId("audit-records")).toHaveText(/^[1-9][\d,]* · Audit trail$/);
     const counts = page.getByRole("region", { name: "Resource counts" });
     await expect(counts.getByRole("row", { name: /^Patient / })).toContainText("31");
     await expect(counts.getByRole("row", { name: /^Observation / })).toBeVisible();
@@ -173,18 +175,120 @@ test.describe("administrator views", () => {
     await expect(jobs.locator("progress").first()).toBeVisible();
     await screenshot(page, "06-admin-status");
   });
+
+  test("audit trail: the chart opened earlier shows up filtered by its patient, and each event opens", async ({ page }) => {
+    await page.goto(`/patients/${KNOWN.patientId}`);
+    await expect(page.getByRole("heading", { level: 1, name: `${KNOWN.given} ${KNOWN.family}` })).toBeVisible();
+
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }).click();
+    await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Audit trail" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Audit trail" })).toBeVisible();
+    await expect(page.locator("table.audit tbody tr").first()).toBeVisible();
+
+    await page.getByLabel("Patient").fill(KNOWN.patientId);
+    await page.getByLabel("Interaction").selectOption("read");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await expect(page).toHaveURL(new RegExp(`patient=${KNOWN.patientId}.*subtype=read|subtype=read.*patient=${KNOWN.patientId}`));
+    const rows = page.locator("table.audit tbody tr");
+    await expect(rows.first()).toBeVisible();
+    // Every row names the patient; the chart's read of Patient/<id> by the dev user is among them.
+    for (const row of await rows.all()) await expect(row).toContainText(`Patient/${KNOWN.patientId}`);
+    await expect(rows.filter({ hasText: "anonymous/dev" }).first()).toBeVisible();
+    await expect(rows.first().getByText("Success")).toBeVisible();
+    await screenshot(page, "10-audit-trail");
+
+    await rows.first().getByRole("link", { name: /^Details of the read event/ }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Audit event" })).toBeVisible();
+    await expect(page.getByRole("region", { name: "Records touched" })).toContainText(`Patient/${KNOWN.patientId}`);
+    await expect(page.locator("pre.json")).toContainText('"resourceType": "AuditEvent"');
+    await screenshot(page, "11-audit-event");
+
+    // The chart links to the same view; the filter lives in the URL.
+    await page.goto(`/patients/${KNOWN.patientId}`);
+    await page.getByRole("link", { name: "Who accessed this record" }).click();
+    await expect(page.getByLabel("Patient")).toHaveValue(`Patient/${KNOWN.patientId}`);
+    await expect(page.locator("table.audit tbody tr").first()).toContainText(`Patient/${KNOWN.patientId}`);
+  });
+
+  test("audit trail: filters by outcome and date, pages through older events, explains a bad date range", async ({ page, request }) => {
+    // A failed request (400) to find by outcome.
+    expect((await request.get("/fhir/Patient?birthdate=notadate")).status()).toBe(400);
+    await page.goto("/manage/audit?outcome=4");
+    const rows = page.locator("table.audit tbody tr");
+    await expect(rows.first()).toContainText("Failed");
+    await expect(rows.filter({ hasText: "Success" })).toHaveCount(0);
+
+    const today = new Date().toISOString().slice(0, 10);
+    await page.goto(`/manage/audit?from=${today}&to=${today}&count=25`);
+    await expect(rows).toHaveCount(25);
+    await page.getByRole("button", { name: "Older →" }).click();
+    await expect(page.getByRole("heading", { name: /Events/ })).toContainText("26–");
+    await page.getByRole("button", { name: "← Newer" }).click();
+    await expect(page.getByRole("heading", { name: /Events/ })).toContainText("1–25");
+
+    await page.getByLabel("From (UTC)").fill("2026-02-01");
+    await page.getByLabel("To (UTC)").fill("2026-01-01");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await expect(page.getByRole("alert")).toContainText("The end date is before the start date.");
+  });
+
+  test("a slow network: the audit trail and the safeguards report say they are loading, filtering keeps the rows busy", async ({ page }) => {
+    const slow = async (route: import("@playwright/test").Route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+    };
+    await page.route("**/fhir/AuditEvent?**", slow);
+    await page.route("**/admin/compliance", slow);
+    await page.goto("/manage/audit");
+    await expect(page.getByRole("status")).toHaveText("Reading the audit trail…");
+    await expect(page.locator("table.audit tbody tr").first()).toBeVisible();
+    await page.getByLabel("Interaction").selectOption("read");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await expect(page.locator(".table-wrap[aria-busy=true]")).toBeVisible();
+    await expect(page.locator(".table-wrap")).toHaveAttribute("aria-busy", "false");
+    for (const row of await page.locator("table.audit tbody tr").all()) await expect(row).toContainText("Read");
+    await page.goto("/manage/safeguards");
+    await expect(page.getByRole("status")).toHaveText("Running the checks…");
+    await expect(page.locator("[data-check]").first()).toBeVisible();
+  });
+
+  test("safeguards report: every check with pass or fail, and what to do for the failures", async ({ page }) => {
+    await page.goto("/manage/safeguards");
+    await expect(page.getByRole("heading", { level: 1, name: "Safeguards report" })).toBeVisible();
+    const checks = page.getByRole("list", { name: "Checks" }).getByRole("listitem");
+    await expect(checks).toHaveCount(8);
+    // --dev mode: authentication is off, so unique user identification fails, with its remediation.
+    await expect(page.getByTestId("safeguards-summary")).toContainText(/\d+ of 8 checks fail/);
+    const unique = page.locator("[data-check=unique-user-ids]");
+    await expect(unique).toContainText("Fail");
+    await expect(unique).toContainText("What to do:");
+    await expect(unique).toContainText("Run without --dev");
+    await screenshot(page, "12-safeguards");
+  });
+
+  test("users and clients need sign-in: in --dev mode the views say so", async ({ page }) => {
+    await page.goto("/manage/users");
+    await expect(page.getByRole("heading", { level: 1, name: "Users" })).toBeVisible();
+    await expect(page.getByText(/no user accounts to manage/)).toBeVisible();
+    await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Clients" }).click();
+    await expect(page.getByText(/no OAuth clients/)).toBeVisible();
+  });
 });
 
 test.describe("layout, accessibility and routing", () => {
-  test("a 320-px-wide screen: no sideways scrolling on search, chart and status pages", async ({ page }) => {
+  test("a 320-px-wide screen: no sideways scrolling on search, chart, status, audit and safeguards pages", async ({ page }) => {
     await page.setViewportSize({ width: 320, height: 640 });
     for (const [path, name] of [
       ["/patients", "07-phone-search"],
       [`/patients/${KNOWN.patientId}`, "08-phone-chart"],
-      ["/admin", "09-phone-admin"],
+      ["/manage/status", "09-phone-admin"],
+      [`/manage/audit?patient=${KNOWN.patientId}`, "13-phone-audit"],
+      ["/manage/safeguards", "14-phone-safeguards"],
     ] as const) {
       await page.goto(path);
       await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      if (path.startsWith("/manage/audit")) await expect(page.locator("table.audit tbody tr").first()).toBeVisible();
+      if (path === "/manage/safeguards") await expect(page.locator("[data-check]").first()).toBeVisible();
       if (path.startsWith("/patients/")) await expect(page.locator("svg.trend")).toBeVisible();
       if (path === "/patients") await expect(page.locator("table.results tbody tr").first()).toBeVisible();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -223,6 +327,37 @@ test.describe("layout, accessibility and routing", () => {
     await expect(page.locator("pre.json")).toContainText('"resourceType": "Patient"');
   });
 
+  test("keyboard only: the administration views through the navigation, filter the audit trail, open an event", async ({ page }) => {
+    await page.goto("/patients");
+    await expect(page.locator("table.results tbody tr").first()).toBeVisible();
+    const tabTo = async (target: ReturnType<typeof page.getByRole>, max = 40) => {
+      for (let i = 0; i < max && !(await target.evaluate((el) => el === document.activeElement)); i++) await page.keyboard.press("Tab");
+      await expect(target).toBeFocused();
+      expect(await target.evaluate((el) => getComputedStyle(el).outlineStyle)).not.toBe("none");
+    };
+    await tabTo(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }));
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("heading", { level: 1, name: "System status" })).toBeVisible();
+    for (const [link, heading] of [
+      ["Safeguards", "Safeguards report"],
+      ["Users", "Users"],
+      ["Clients", "Clients"],
+      ["Audit trail", "Audit trail"],
+    ] as const) {
+      await tabTo(page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: link }));
+      await page.keyboard.press("Enter");
+      await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+    }
+    await tabTo(page.getByLabel("Patient"));
+    await page.keyboard.type(KNOWN.patientId);
+    await page.keyboard.press("Enter");
+    await expect(page).toHaveURL(new RegExp(`patient=${KNOWN.patientId}`));
+    const details = page.locator("table.audit tbody tr").first().getByRole("link", { name: /^Details/ });
+    await tabTo(details, 60);
+    await page.keyboard.press("Enter");
+    await expect(page.getByRole("heading", { level: 1, name: "Audit event" })).toBeVisible();
+  });
+
   test("landmarks and labels: banner, navigation, main; every input labelled", async ({ page }) => {
     await page.goto("/patients");
     await expect(page.getByRole("banner")).toBeVisible();
@@ -232,6 +367,13 @@ test.describe("layout, accessibility and routing", () => {
     const unlabelled = await page.locator("input").evaluateAll((inputs) => inputs.filter((i) => !(i as HTMLInputElement).labels?.length && !i.getAttribute("aria-label")).length);
     expect(unlabelled).toBe(0);
     await expect(page.locator("html")).toHaveAttribute("lang", "en");
+
+    await page.goto("/manage/audit");
+    await expect(page.getByRole("navigation", { name: "Administration" })).toBeVisible();
+    await expect(page.getByRole("search", { name: "Audit events" })).toBeVisible();
+    const fields = page.locator("main input, main select, main textarea");
+    expect(await fields.count()).toBeGreaterThan(8);
+    expect(await fields.evaluateAll((all) => all.filter((f) => !(f as HTMLInputElement).labels?.length && !f.getAttribute("aria-label")).map((f) => f.id))).toEqual([]);
   });
 
   test("client routes fall back to the app; API paths never do", async ({ page, request }) => {
@@ -246,6 +388,14 @@ test.describe("layout, accessibility and routing", () => {
     expect((await request.get("/.well-known/smart-configuration")).status()).toBe(404);
     expect((await request.get("/api/nothing-here")).status()).toBe(404);
     expect((await request.get("/fhir/metadata")).headers()["content-security-policy"]).toBe("default-src 'none'; frame-ancestors 'none'");
+
+    // Content-hashed bundles are cached for a year; the page is revalidated; API answers are never stored.
+    const index = await request.get("/manage/audit");
+    expect(index.headers()["cache-control"]).toBe("no-cache");
+    const script = (await index.text()).match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    expect(script).toBeTruthy();
+    expect((await request.get(script!)).headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect((await request.get("/fhir/metadata")).headers()["cache-control"]).toBe("no-store");
 
     await page.goto("/no/such/page");
     await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();

@@ -36,11 +36,12 @@ export interface RunningServer {
   stop: () => Promise<void>;
 }
 
-export async function startServer(options: { dev: boolean; demo?: boolean; patients: number; adminToken?: string }): Promise<RunningServer> {
+export async function startServer(options: { dev: boolean; demo?: boolean; patients: number; adminToken?: string; env?: Record<string, string> }): Promise<RunningServer> {
   const bin = carelakeBinary();
   const dataDir = mkdtempSync(join(tmpdir(), "carelake-e2e-"));
   const env: NodeJS.ProcessEnv = { ...process.env, DOTNET_NOLOGO: "1", Carelake__DemoPatients: String(options.patients), Logging__LogLevel__Default: "Warning" };
   if (options.adminToken) env.Carelake__AdminToken = options.adminToken;
+  Object.assign(env, options.env);
   if (!options.demo) {
     const gen = join(dataDir, "gen");
     for (const args of [

@@ -5,6 +5,7 @@ import type { User, UserManager } from "oidc-client-ts";
 import { App } from "./App";
 import { AuthContext, DEV_USER, createUserManager, detectAuthentication, sessionUser, type AuthState } from "./auth";
 import { configureFhirClient } from "./fhir";
+import { clearDrafts } from "./useDraft";
 
 type Boot =
   | { kind: "loading" }
@@ -91,6 +92,7 @@ export function Bootstrap() {
           // which the server accepts whatever audiences its ID tokens carry.
           await boot.manager.revokeTokens(["refresh_token", "access_token"]).catch(() => undefined);
           await boot.manager.removeUser();
+          clearDrafts();
           await boot.manager.signoutRedirect().catch(() => window.location.assign("/"));
         },
       };

@@ -5,7 +5,9 @@ import { createContext, useContext } from "react";
 import { UserManager, WebStorageStateStore, type User } from "oidc-client-ts";
 
 export const CLIENT_ID = "carelake-web";
-export const SCOPES = "openid fhirUser offline_access launch/patient user/*.cruds patient/*.rs";
+// A user-level app: no launch/patient (a patient user gets their own patient from the server; an administrator or
+// auditor with a patient in context would be refused the audit trail). user/AuditEvent.rs is what an auditor may have.
+export const SCOPES = "openid fhirUser offline_access user/*.cruds user/AuditEvent.rs patient/*.rs";
 
 export type Role = "administrator" | "clinician" | "analyst" | "patient" | "service" | "auditor" | "developer";
 
@@ -74,9 +76,14 @@ export function sessionUser(user: Pick<User, "profile">): SessionUser {
 }
 
 export function canSearchPatients(user: SessionUser): boolean {
-  return user.role !== "patient";
+  return user.role !== "patient" && user.role !== "auditor";
 }
 
 export function canAdminister(user: SessionUser): boolean {
   return user.role === "administrator" || user.role === "developer";
+}
+
+/** The audit trail: administrators and auditors (the server refuses everyone else, and any patient-bound token). */
+export function canReadAudit(user: SessionUser): boolean {
+  return canAdminister(user) || user.role === "auditor";
 }

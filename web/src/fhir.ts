@@ -140,11 +140,19 @@ async function request<T>(url: string, init: RequestInit & { signal?: AbortSigna
   if (!response.ok) {
     if (response.status === 401) onUnauthorized();
     const outcome = (body as Resource | undefined)?.resourceType === "OperationOutcome" ? (body as OperationOutcome) : undefined;
-    const messages = outcomeMessages(outcome);
+    const messages = outcome ? outcomeMessages(outcome) : oauthMessages(body);
     if (messages.length === 0) messages.push(defaultMessage(response.status));
     throw new FhirError(response.status, messages, outcome);
   }
   return body as T;
+}
+
+/** The admin and auth APIs answer errors as OAuth-style JSON: { error, error_description }. */
+export function oauthMessages(body: unknown): string[] {
+  if (!body || typeof body !== "object") return [];
+  const { error, error_description: description } = body as { error?: unknown; error_description?: unknown };
+  if (typeof description === "string" && description) return [description];
+  return typeof error === "string" && error ? [error.replace(/_/g, " ")] : [];
 }
 
 function defaultMessage(status: number): string {
@@ -173,9 +181,18 @@ export function fhirPost<T = Resource>(url: string, body: unknown, signal?: Abor
   });
 }
 
-/** Plain JSON from the server's own small APIs (/api/...). */
+/** Plain JSON from the server's own small APIs (/api/..., /admin/...). */
 export function apiGet<T>(url: string, signal?: AbortSignal): Promise<T> {
   return request<T>(url, { method: "GET", signal });
+}
+
+/** A change through the admin API: JSON in (when there is a body), JSON or nothing out. */
+export function apiSend<T = unknown>(url: string, method: "POST" | "PUT" | "DELETE", body?: unknown): Promise<T> {
+  return request<T>(url, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: body === undefined ? undefined : { "Content-Type": "application/json" },
+  });
 }
 
 export function bundleLink(bundle: Bundle | undefined, relation: string): string | undefined {

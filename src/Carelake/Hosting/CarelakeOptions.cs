@@ -37,6 +37,9 @@ public sealed class CarelakeOptions
     /// <summary>Transport security (section Carelake:Tls): certificate, proxy; see docs/security.md.</summary>
     public Security.TlsOptions Tls { get; set; } = new();
 
+    /// <summary>Folder of the built web app (index.html, assets/); default <c>wwwroot</c> beside the executable.</summary>
+    public string? WebRoot { get; set; }
+
     public long MaxRequestBodyBytes { get; set; } = 64L * 1024 * 1024;
 
     public int MaxBundleEntries { get; set; } = 10_000;

@@ -66,7 +66,7 @@ public static class ServerHost
         app.MapGet("/readyz", async (CarelakeServices s, CancellationToken ct) =>
             await s.Store.IsReadyAsync(ct) ? Results.Text("ready") : Results.Text("not ready", statusCode: 503));
         Web.StatusEndpoints.Map(app);
-        Web.WebApp.Map(app, options.BasePath);
+        Web.WebApp.Map(app, options.BasePath, options.WebRoot ?? Path.Combine(AppContext.BaseDirectory, "wwwroot"));
 
         var fhir = app.MapGroup(options.BasePath);
         SystemEndpoints.Map(fhir, options.BasePath);

@@ -51,6 +51,7 @@ public sealed partial class ErrorHandling(RequestDelegate next, ILogger<ErrorHan
         }
 
         context.Response.Clear();
+        SecurityHeaders.DenyCaching(context);
         SecurityHeaders.Apply(context.Response);
         context.Response.Headers["X-Request-Id"] = context.TraceIdentifier;
         await FhirResponses.WritePocoAsync(context, outcome, status, context.RequestAborted);
@@ -62,6 +63,17 @@ public sealed partial class ErrorHandling(RequestDelegate next, ILogger<ErrorHan
 
 public static class SecurityHeaders
 {
+    private const string CacheControlKey = "carelake.cache-control";
+
+    /// <summary>
+    /// Lets one response be cached (the web app's static files, which hold no health data): every other response is
+    /// <c>no-store</c>, whatever an endpoint or library set, so caching is opt-in per response and never by accident.
+    /// </summary>
+    public static void AllowCaching(HttpContext http, string cacheControl) => http.Items[CacheControlKey] = cacheControl;
+
+    /// <summary>Takes <see cref="AllowCaching"/> back (an error answered instead of the file).</summary>
+    public static void DenyCaching(HttpContext http) => http.Items.Remove(CacheControlKey);
+
     public static void Apply(HttpResponse response)
     {
         var headers = response.Headers;
@@ -72,7 +84,7 @@ public static class SecurityHeaders
         // A page that needs more (the sign-in page's inline style) sets its own policy first.
         headers.TryAdd("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
         // Health data must not linger in shared caches or browser history.
-        headers.CacheControl = "no-store";
+        headers.CacheControl = response.HttpContext.Items.TryGetValue(CacheControlKey, out var allowed) && allowed is string value ? value : "no-store";
     }
 }
 

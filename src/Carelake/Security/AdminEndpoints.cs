@@ -14,7 +14,8 @@ internal static class AdminEndpoints
         {
             Require(http);
             var list = await users.ListAsync(http.RequestAborted);
-            return Results.Ok(list.Select(u => new { userName = u.UserName, role = u.Role, fhirUser = u.FhirUser, disabled = u.Disabled, lockedOut = u.LockedUntilUnixSeconds > DateTimeOffset.UtcNow.ToUnixTimeSeconds() }));
+            // The id is the token subject that audit records name as agent: the web app's audit view maps it to a name.
+            return Results.Ok(list.Select(u => new { id = u.Id, userName = u.UserName, displayName = u.DisplayName, role = u.Role, fhirUser = u.FhirUser, disabled = u.Disabled, lockedOut = u.LockedUntilUnixSeconds > DateTimeOffset.UtcNow.ToUnixTimeSeconds() }));
         });
         admin.MapPost("/users", async (HttpContext http, UserService users, UserRequest body) =>
         {

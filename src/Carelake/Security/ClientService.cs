@@ -6,6 +6,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Carelake.Security;
 
 /// <summary>What kind of client: a browser/native app (public, PKCE), a server-side app (secret), a backend service (private_key_jwt).</summary>
+/// <remarks>By name in the admin API's JSON ("kind": "confidential", any case); numbers are still accepted.</remarks>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ClientKind>))]
 public enum ClientKind
 {
     Public,

@@ -34,6 +34,9 @@ internal static class StatusEndpoints
                 });
             }
 
+            // The audit trail is not counted by a search (AuditEvent has its own access rules, and a count would itself be
+            // audited): the chain head's position is the number of records written (retention may since have removed some).
+            var head = await services.AuditLog.HeadAsync(cancellationToken);
             var status = new JsonObject
             {
                 ["software"] = "Carelake",
@@ -42,6 +45,7 @@ internal static class StatusEndpoints
                 ["storage"] = options.Database.IsPostgres ? "PostgreSQL" : "SQLite",
                 ["dev"] = options.Dev,
                 ["basePath"] = options.BasePath,
+                ["auditRecordsWritten"] = head?.Seq ?? 0,
                 ["jobs"] = jobs,
             };
             return Results.Text(status.ToJsonString(), "application/json");

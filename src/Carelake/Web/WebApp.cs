@@ -1,3 +1,4 @@
+using Carelake.Http;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Net.Http.Headers;
 
@@ -15,11 +16,16 @@ internal static class WebApp
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+    /// <summary>Vite names every file under /assets after a hash of its content: a changed file is a new URL.</summary>
+    public const string HashedAssetCaching = "public, max-age=31536000, immutable";
+
+    /// <summary>index.html (and every client route) is revalidated each time, so a new release is picked up at once.</summary>
+    public const string PageCaching = "no-cache";
+
     private static readonly string[] ReservedPrefixes = ["/api", "/auth", "/.well-known", "/connect", "/healthz", "/readyz"];
 
-    public static void Map(WebApplication app, string basePath)
+    public static void Map(WebApplication app, string basePath, string root)
     {
-        var root = Path.Combine(AppContext.BaseDirectory, "wwwroot");
         var index = Path.Combine(root, "index.html");
         if (!File.Exists(index))
         {
@@ -32,8 +38,13 @@ internal static class WebApp
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = files,
-            // Cache-Control stays no-store (Http/SecurityHeaders) like every response; the bundles are small.
-            OnPrepareResponse = context => context.Context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy,
+            OnPrepareResponse = context =>
+            {
+                var http = context.Context;
+                http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                // The app's files hold no health data; every API response stays no-store (Http/SecurityHeaders).
+                SecurityHeaders.AllowCaching(http, http.Request.Path.StartsWithSegments("/assets", StringComparison.Ordinal) ? HashedAssetCaching : PageCaching);
+            },
         });
         app.Map("/api/{**rest}", () => Results.NotFound());
         app.MapFallback("{*path:nonfile}", async (HttpContext http) =>
@@ -54,6 +65,7 @@ internal static class WebApp
 
             http.Response.ContentType = "text/html; charset=utf-8";
             http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            SecurityHeaders.AllowCaching(http, PageCaching);
             await http.Response.SendFileAsync(files.GetFileInfo("index.html"), http.RequestAborted);
         });
     }

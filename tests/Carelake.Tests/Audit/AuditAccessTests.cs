@@ -27,6 +27,7 @@ public sealed class AuditAccessTests : IAsyncLifetime
         await _auth.AddUserAsync("pat", Password, "patient", $"Patient/{_patient}");
         await _auth.AddUserAsync("doc", Password, "clinician");
         await _auth.AddUserAsync("aud", Password, "auditor");
+        await _auth.AddUserAsync("adm", Password, "administrator");
     }
 
     public Task DisposeAsync() => _server.DisposeAsync();
@@ -51,6 +52,65 @@ public sealed class AuditAccessTests : IAsyncLifetime
 
         using var asClinician = await clinician.GetAsync($"AuditEvent?patient=Patient/{_patient}");
         Assert.Equal(HttpStatusCode.Forbidden, asClinician.StatusCode);
+    }
+
+    /// <summary>The scopes the web app asks for, read from its source (web/src/auth.tsx) so the two cannot drift.</summary>
+    private static string WebAppScopes()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "web", "src", "auth.tsx")))
+        {
+            dir = dir.Parent;
+        }
+
+        var source = File.ReadAllText(Path.Combine(dir?.FullName ?? throw new InvalidOperationException("web/src/auth.tsx not found above the test binaries"), "web", "src", "auth.tsx"));
+        return System.Text.RegularExpressions.Regex.Match(source, "export const SCOPES = \"([^\"]+)\"").Groups[1].Value;
+    }
+
+    [Theory]
+    [InlineData("adm")]
+    [InlineData("aud")]
+    public async Task Issue_8_an_administrator_or_auditor_signed_in_through_the_web_app_reads_the_trail(string user)
+    {
+        var scopes = WebAppScopes();
+        Assert.Contains("user/AuditEvent.rs", scopes, StringComparison.Ordinal);
+        // The web app is a user-level app: no launch/patient, so the consent page asks for no patient and the token has none.
+        Assert.DoesNotContain("launch/patient", scopes, StringComparison.Ordinal);
+        var tokens = await _auth.SignInAsync(user, Password, scopes);
+        Assert.Null(tokens["patient"]);
+        using var client = _auth.Fhir(tokens["access_token"]!.GetValue<string>());
+
+        using var response = await client.GetAsync($"AuditEvent?patient=Patient/{_patient}&_count=5");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_administrator_token_with_a_patient_in_context_is_still_refused_the_trail()
+    {
+        var tokens = await _auth.SignInAsync("adm", Password, "openid launch/patient user/*.cruds patient/*.rs", patient: _patient);
+        Assert.Equal(_patient, tokens["patient"]!.GetValue<string>());
+        using var client = _auth.Fhir(tokens["access_token"]!.GetValue<string>());
+
+        using var response = await client.GetAsync("AuditEvent");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Issue_8_the_user_list_gives_the_id_that_audit_records_name_as_agent()
+    {
+        using var admin = _auth.Fhir(await TokenAsync("adm", "user/*.cruds"));
+        var users = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/admin/users"))!.AsArray();
+        var doc = users.Single(u => u!["userName"]!.GetValue<string>() == "doc")!;
+        var id = doc["id"]!.GetValue<string>();
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+        (await clinician.GetAsync($"Patient/{_patient}")).Dispose();
+
+        var bundle = Http.Fhir.Parse<Bundle>(await admin.GetStringAsync($"AuditEvent?agent={Uri.EscapeDataString(id)}&entity=Patient/{_patient}&subtype=read"));
+
+        var audit = (AuditEvent)Assert.Single(bundle.Entry).Resource!;
+        Assert.Equal(id, audit.Agent[0].Who!.Identifier!.Value);
     }
 
     [Fact]

@@ -286,12 +286,35 @@ public sealed class TokenValidationTests : IAsyncLifetime
         using var admin = _auth.Fhir(await AccessTokenAsync("root"));
         var status = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/api/status"))!;
         Assert.Equal(TestPostgres.Enabled ? "PostgreSQL" : "SQLite", status["storage"]!.GetValue<string>());
+        Assert.True(status["auditRecordsWritten"]!.GetValue<long>() > 0, "the sign-ins and requests before were audited");
         using var created = await admin.PostAsJsonAsync(_auth.Origin + "/admin/users", new { userName = "bob", password = "a long enough password", role = "analyst" });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var users = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/admin/users"))!.AsArray();
         Assert.Contains(users, u => u!["userName"]!.GetValue<string>() == "bob" && u["role"]!.GetValue<string>() == "analyst");
         using var weak = await admin.PostAsJsonAsync(_auth.Origin + "/admin/users", new { userName = "eve", password = "short", role = "analyst" });
         Assert.Equal(HttpStatusCode.BadRequest, weak.StatusCode);
+    }
+
+    [Fact]
+    public async Task Issue_8_the_admin_api_registers_clients_by_kind_name_and_removes_them()
+    {
+        using var admin = _auth.Fhir(await AccessTokenAsync("root"));
+
+        using var spa = await admin.PostAsJsonAsync(_auth.Origin + "/admin/clients", new { clientId = "spa-1", kind = "public", redirectUris = new[] { "https://app.example/cb" }, scopes = "openid user/*.rs" });
+        using var server = await admin.PostAsJsonAsync(_auth.Origin + "/admin/clients", new { clientId = "srv-1", kind = "Confidential", secret = "a secret of 16+ chars", redirectUris = new[] { "https://srv.example/cb" }, scopes = "openid user/*.rs" });
+        using var noSecret = await admin.PostAsJsonAsync(_auth.Origin + "/admin/clients", new { clientId = "srv-2", kind = "confidential", redirectUris = new[] { "https://srv.example/cb" }, scopes = "openid" });
+
+        Assert.Equal(HttpStatusCode.Created, spa.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, server.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, noSecret.StatusCode);
+        Assert.Contains("secret", JsonNode.Parse(await noSecret.Content.ReadAsStringAsync())!["error_description"]!.GetValue<string>(), StringComparison.Ordinal);
+        var clients = JsonNode.Parse(await admin.GetStringAsync(_auth.Origin + "/admin/clients"))!.AsArray();
+        Assert.Contains(clients, c => c!["clientId"]!.GetValue<string>() == "spa-1" && c["type"]!.GetValue<string>() == "public");
+        Assert.Contains(clients, c => c!["clientId"]!.GetValue<string>() == "srv-1" && c["type"]!.GetValue<string>() == "confidential");
+        using var removed = await admin.DeleteAsync(_auth.Origin + "/admin/clients/spa-1");
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        using var again = await admin.DeleteAsync(_auth.Origin + "/admin/clients/spa-1");
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
     }
 
     [Fact]

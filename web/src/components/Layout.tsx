@@ -1,6 +1,6 @@
 import { useEffect, useRef } from "react";
 import { NavLink, Outlet, useLocation } from "react-router-dom";
-import { canAdminister, canSearchPatients, useAuth } from "../auth";
+import { canAdminister, canReadAudit, canSearchPatients, useAuth } from "../auth";
 import { ErrorBoundary } from "./ErrorBoundary";
 import { IdleWatcher } from "./IdleWatcher";
 
@@ -43,7 +43,12 @@ export function Layout() {
             )}
             {canAdminister(user) && (
               <li>
-                <NavLink to="/admin">System status</NavLink>
+                <NavLink to="/manage">Administration</NavLink>
+              </li>
+            )}
+            {!canAdminister(user) && canReadAudit(user) && (
+              <li>
+                <NavLink to="/manage/audit">Audit trail</NavLink>
               </li>
             )}
           </ul>

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link } from "react-router-dom";
 import { ErrorMessage, Loading } from "../components/Status";
 import { apiGet, fhirGet, fhirPost, fhirUrl, type Bundle, type Resource } from "../fhir";
 import { formatCount, formatDate } from "../format";
@@ -22,6 +23,8 @@ interface Status {
   storage: string;
   dev: boolean;
   basePath: string;
+  /** Position of the newest audit record: how many were written (retention may have removed old ones since). */
+  auditRecordsWritten?: number;
   jobs: Job[];
 }
 interface CapabilityStatement extends Resource {
@@ -53,7 +56,8 @@ export function AdminStatus() {
     refetchInterval: (q) => (q.state.data?.jobs.some((j) => j.status === "queued" || j.status === "running") ? 2000 : false),
   });
   const metadata = useQuery({ queryKey: ["fhir", "/fhir/metadata"], queryFn: ({ signal }) => fhirGet<CapabilityStatement>("/fhir/metadata", signal), staleTime: Infinity });
-  // AuditEvent is the audit trail, not stored data: it has its own access rules and counting it would itself be audited.
+  // AuditEvent is the audit trail, not stored data: it has its own access rules and counting it would itself be
+  // audited; /api/status gives the number of records written instead.
   const types = metadata.data?.rest?.[0]?.resource?.map((r) => r.type).filter((t) => t !== "AuditEvent") ?? [];
   const counts = useQuery({
     queryKey: ["fhir", "counts", types.length],
@@ -91,6 +95,14 @@ export function AdminStatus() {
                 <dt>Authentication</dt>
                 <dd>{status.data.dev ? "off (developer mode)" : "on"}</dd>
               </div>
+              {status.data.auditRecordsWritten !== undefined && (
+                <div>
+                  <dt>Audit records written</dt>
+                  <dd data-testid="audit-records">
+                    {formatCount(status.data.auditRecordsWritten)} · <Link to="/manage/audit">Audit trail</Link>
+                  </dd>
+                </div>
+              )}
               <div>
                 <dt>FHIR base</dt>
                 <dd className="mono">{window.location.origin + status.data.basePath}</dd>

@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
-import { useParams } from "react-router-dom";
+import { Link, useParams } from "react-router-dom";
+import { canReadAudit, useAuth } from "../auth";
 import { ErrorMessage, JsonLink, Loading } from "../components/Status";
 import { fhirGet, fhirUrl, type Resource } from "../fhir";
 import { ageInYears, formatDate, humanName, type HumanName } from "../format";
@@ -23,6 +24,7 @@ interface Patient extends Resource {
 
 export function PatientChart() {
   const { id = "" } = useParams();
+  const { user } = useAuth();
   const url = fhirUrl(`Patient/${encodeURIComponent(id)}`);
   const patient = useQuery({ queryKey: ["fhir", url], queryFn: ({ signal }) => fhirGet<Patient>(url, signal) });
   useTitle(patient.data ? humanName(patient.data.name) : "Patient");
@@ -50,7 +52,10 @@ export function PatientChart() {
             {(p.deceasedDateTime || p.deceasedBoolean) && <span className="badge">deceased {formatDate(p.deceasedDateTime)}</span>}
           </p>
         </div>
-        <JsonLink type="Patient" id={p.id} label={`View ${name}'s Patient resource as JSON`} />
+        <div className="header-links">
+          {canReadAudit(user) && <Link to={`/manage/audit?patient=${encodeURIComponent(`Patient/${id}`)}`}>Who accessed this record</Link>}
+          <JsonLink type="Patient" id={p.id} label={`View ${name}'s Patient resource as JSON`} />
+        </div>
       </header>
 
       <section className="card demographics" aria-labelledby="demo-title">
