@@ -1,6 +1,8 @@
 using Carelake.Core.Security;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore.Models;
 
 namespace Carelake.Security;
 
@@ -139,6 +141,18 @@ public sealed class UserService(IDbContextFactory<AuthDbContext> contexts, AuthO
         user.LockedUntilUnixSeconds = 0;
         user.FailedLogins = 0;
         await db.SaveChangesAsync(cancellationToken);
+        if (disabled)
+        {
+            // Access tokens are checked against their stored entry on every request (token entry validation), so
+            // revoking the entries ends the user's sessions now rather than when their access tokens expire.
+            await db.Set<OpenIddictEntityFrameworkCoreToken>()
+                .Where(t => t.Subject == user.Id && t.Status != OpenIddictConstants.Statuses.Revoked)
+                .ExecuteUpdateAsync(t => t.SetProperty(token => token.Status, OpenIddictConstants.Statuses.Revoked), cancellationToken);
+            await db.Set<OpenIddictEntityFrameworkCoreAuthorization>()
+                .Where(a => a.Subject == user.Id && a.Status != OpenIddictConstants.Statuses.Revoked)
+                .ExecuteUpdateAsync(a => a.SetProperty(authorization => authorization.Status, OpenIddictConstants.Statuses.Revoked), cancellationToken);
+        }
+
         return true;
     }
 

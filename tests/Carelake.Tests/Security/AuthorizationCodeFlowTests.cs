@@ -143,6 +143,30 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disabling_a_user_ends_their_sessions_at_once_and_enabling_does_not_revive_them()
+    {
+        await _auth.AddUserAsync("carol", Password, "clinician", "Practitioner/p3");
+        var tokens = await _auth.SignInAsync("carol", Password, "openid offline_access user/*.rs");
+        using var fhir = _auth.Fhir(tokens["access_token"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.OK, (await fhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+
+        var users = _server.Provider.GetRequiredService<UserService>();
+        Assert.True(await users.SetDisabledAsync("carol", disabled: true, CancellationToken.None));
+        await FhirHttp.ExpectOutcomeAsync(await fhir.GetAsync($"Patient/{_patientId}"), HttpStatusCode.Unauthorized);
+        using var refresh = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = tokens["refresh_token"]!.GetValue<string>(), ["client_id"] = ClientService.WebClientId });
+        Assert.Equal(HttpStatusCode.BadRequest, refresh.StatusCode);
+
+        Assert.True(await users.SetDisabledAsync("carol", disabled: false, CancellationToken.None));
+        await FhirHttp.ExpectOutcomeAsync(await fhir.GetAsync($"Patient/{_patientId}"), HttpStatusCode.Unauthorized);
+
+        // Another user's session is untouched.
+        var alice = await _auth.SignInAsync("alice", Password, "openid user/*.rs");
+        using var aliceFhir = _auth.Fhir(alice["access_token"]!.GetValue<string>());
+        Assert.True(await users.SetDisabledAsync("carol", disabled: true, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.OK, (await aliceFhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+    }
+
+    [Fact]
     public async Task Revoked_access_token_is_refused_at_once()
     {
         var tokens = await _auth.SignInAsync("alice", Password, "openid user/*.rs");
