@@ -21,6 +21,9 @@ internal static partial class AuthEndpoints
     public static void Map(WebApplication app, CarelakeOptions options)
     {
         app.MapGet("/.well-known/smart-configuration", (HttpContext http) => Results.Json(SmartConfiguration.Document(http, options.BasePath)));
+        // SMART App Launch v2 puts discovery under the FHIR base URL ([base]/.well-known/smart-configuration), which is
+        // where SMART clients such as fhirclient look for it given only the `iss`; the root copy serves OpenID tooling.
+        app.MapGet(options.BasePath + "/.well-known/smart-configuration", (HttpContext http) => Results.Json(SmartConfiguration.Document(http, options.BasePath)));
         app.MapGet("/auth/login", (HttpContext http, string? returnUrl) => LoginPages.Login(http, SafeReturnUrl(returnUrl), null));
         app.MapPost("/auth/login", (Delegate)LoginAsync);
         app.MapMethods("/auth/authorize", ["GET", "POST"], AuthorizeAsync);

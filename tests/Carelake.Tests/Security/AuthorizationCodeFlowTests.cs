@@ -63,6 +63,9 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         Assert.Equal(_auth.Origin + "/auth/token", smart["token_endpoint"]!.GetValue<string>());
         Assert.Contains(smart["code_challenge_methods_supported"]!.AsArray(), m => m!.GetValue<string>() == "S256");
         Assert.Contains(smart["capabilities"]!.AsArray(), m => m!.GetValue<string>() == "permission-v2");
+        // SMART v2: clients given only the FHIR base URL (iss) look for [base]/.well-known/smart-configuration.
+        var atBase = JsonNode.Parse(await anonymous.GetStringAsync(_server.BaseUrl + "/.well-known/smart-configuration"))!;
+        Assert.Equal(smart.ToJsonString(), atBase.ToJsonString());
         var oidc = JsonNode.Parse(await anonymous.GetStringAsync(_auth.Origin + "/.well-known/openid-configuration"))!;
         Assert.NotNull(oidc["jwks_uri"]);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_auth.Origin + "/auth/login")).StatusCode);
