@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -6,6 +7,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Carelake.Security;
 
 /// <summary>What kind of client: a browser/native app (public, PKCE), a server-side app (secret), a backend service (private_key_jwt).</summary>
+/// <remarks>Named in JSON (<c>"kind": "Public"</c>) as the admin API documents it; numbers are accepted too.</remarks>
+[JsonConverter(typeof(JsonStringEnumConverter<ClientKind>))]
 public enum ClientKind
 {
     Public,
