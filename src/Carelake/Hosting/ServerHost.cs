@@ -23,7 +23,7 @@ public static class ServerHost
                 kestrel.ConfigureHttpsDefaults(https =>
                 {
                     https.ServerCertificate = certificate;
-                    https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                    https.SslProtocols = TlsOptions.Protocols;
                 });
             }
         });
