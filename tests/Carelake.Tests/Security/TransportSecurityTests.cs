@@ -5,8 +5,10 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using Carelake.Hosting;
 using Carelake.Security;
 using Carelake.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Task = System.Threading.Tasks.Task;
 
 namespace Carelake.Tests.Security;
@@ -158,6 +160,22 @@ public sealed class TransportSecurityTests : IDisposable
             await otherProxy.DisposeAsync();
             await noProxy.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task Plain_HTTP_Kestrel_endpoints_from_the_configuration_follow_the_same_rule_as_urls()
+    {
+        // Configuration the operator may not think of: Kestrel__Endpoints__…__Url in the environment overrides --urls.
+        var options = new CarelakeOptions { DataDir = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0", Dev = false };
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => ServerHost.BuildAsync(options, ["--Kestrel:Endpoints:open:Url=http://0.0.0.0:0"], CancellationToken.None));
+        Assert.Contains("plain HTTP beyond this machine", refused.Message, StringComparison.Ordinal);
+
+        static IConfiguration Endpoint(string url) => new ConfigurationBuilder().AddInMemoryCollection([new("Kestrel:Endpoints:e:Url", url)]).Build();
+        Assert.Single(ServerHost.KestrelEndpointProblems(Endpoint("http://0.0.0.0:8080"), options));
+        Assert.Empty(ServerHost.KestrelEndpointProblems(Endpoint("http://127.0.0.1:8080"), options));
+        Assert.Empty(ServerHost.KestrelEndpointProblems(Endpoint("https://0.0.0.0:8443"), options)); // TLS: Kestrel's own certificate settings
+        options.Tls.BehindProxy = true;
+        Assert.Empty(ServerHost.KestrelEndpointProblems(Endpoint("http://0.0.0.0:8080"), options));
     }
 
     [Fact]
