@@ -38,27 +38,38 @@ export default async function smartSetup() {
   const adminToken = randomBytes(24).toString("hex");
   process.env.Carelake__Auth__CorsOrigins__0 = app.origin;
   const server = await startServer({ dev: false, demo: true, patients: 10, adminToken });
+  const stop = async () => {
+    await server.stop();
+    await new Promise((resolve) => app.server.close(resolve));
+  };
+  try {
+    await prepare(server.url, adminToken, app.origin);
+  } catch (error) {
+    await stop(); // a failed setup must not leave the server running
+    throw error;
+  }
+  process.env.CARELAKE_E2E_URL = server.url;
+  process.env.CARELAKE_E2E_ADMIN_TOKEN = adminToken;
+  process.env.CARELAKE_E2E_APP_ORIGIN = app.origin;
+  process.env.CARELAKE_E2E_CREDENTIALS = readFileSync(join(server.dataDir, "db", "demo-credentials.txt"), "utf8");
+  return stop;
+}
+
+/** Registers the SMART app as an operator would and looks up the demo patients' ids. */
+async function prepare(url: string, adminToken: string, appOrigin: string) {
   const admin = { Authorization: `Bearer ${adminToken}`, Accept: "application/json" };
-  const registered = await fetch(`${server.url}/admin/clients`, {
+  const registered = await fetch(`${url}/admin/clients`, {
     method: "POST",
     headers: { ...admin, "Content-Type": "application/json" },
     body: JSON.stringify({
       clientId: "carelake-smart-e2e",
       displayName: "SMART test app (fhirclient)",
       kind: "Public",
-      redirectUris: [`${app.origin}/index.html`],
+      redirectUris: [`${appOrigin}/index.html`],
       scopes: "openid fhirUser launch launch/patient patient/*.rs",
     }),
   });
   if (registered.status !== 201) throw new Error(`Registering the SMART app failed: ${registered.status} ${await registered.text()}`);
-  const patients = await (await fetch(`${server.url}/fhir/Patient?_count=3&_elements=id`, { headers: { ...admin, Accept: "application/fhir+json" } })).json();
-  process.env.CARELAKE_E2E_URL = server.url;
-  process.env.CARELAKE_E2E_ADMIN_TOKEN = adminToken;
-  process.env.CARELAKE_E2E_APP_ORIGIN = app.origin;
-  process.env.CARELAKE_E2E_CREDENTIALS = readFileSync(join(server.dataDir, "db", "demo-credentials.txt"), "utf8");
+  const patients = await (await fetch(`${url}/fhir/Patient?_count=3&_elements=id`, { headers: { ...admin, Accept: "application/fhir+json" } })).json();
   process.env.CARELAKE_E2E_PATIENTS = patients.entry.map((e: { resource: { id: string } }) => e.resource.id).join(",");
-  return async () => {
-    await server.stop();
-    await new Promise((resolve) => app.server.close(resolve));
-  };
 }
