@@ -64,6 +64,14 @@ internal static partial class AuthEndpoints
     private static async Task<IResult> AuthorizeAsync(HttpContext http, UserService users, IOpenIddictApplicationManager applications, ClientService clients, CarelakeServices services, IDbContextFactory<AuthDbContext> contexts, CarelakeOptions options, TimeProvider time)
     {
         var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        // SMART: `aud` names the FHIR server the app will send the token to; another server's URL means the app was
+        // pointed at a counterfeit resource server, so no code is issued (apps that send no `aud`, like OpenID clients,
+        // get tokens for this server only anyway).
+        if (request.GetParameter("aud")?.ToString() is { Length: > 0 } aud && !string.Equals(aud.TrimEnd('/'), FhirBase(http, options), StringComparison.Ordinal))
+        {
+            return Forbid(Errors.InvalidRequest, "The aud parameter does not name this FHIR server.");
+        }
+
         var login = await http.AuthenticateAsync(AuthServices.LoginScheme);
         var user = login.Succeeded && login.Principal?.FindFirst(Claims.Subject)?.Value is { } sub ? await users.FindByIdAsync(sub, http.RequestAborted) : null;
         if (user is null || user.Disabled)

@@ -182,6 +182,28 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Authorization_naming_another_FHIR_server_as_aud_gets_an_error_at_the_redirect_uri_and_no_sign_in()
+    {
+        var (_, challenge) = AuthClient.Pkce();
+        var right = _auth.AuthorizeUrl("openid user/*.rs", challenge);
+        var counterfeit = right.Replace("&aud=" + Uri.EscapeDataString(_server.BaseUrl), "&aud=" + Uri.EscapeDataString("https://counterfeit.example/fhir"), StringComparison.Ordinal);
+        Assert.NotEqual(right, counterfeit);
+        using var refused = await _auth.Browser.GetAsync(counterfeit);
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        var location = refused.Headers.Location!.OriginalString;
+        Assert.StartsWith(_auth.Origin + "/callback?", location, StringComparison.Ordinal);
+        Assert.Contains("error=invalid_request", location, StringComparison.Ordinal);
+
+        // This server's FHIR base URL (with or without a trailing slash) goes on to the sign-in page.
+        foreach (var url in new[] { right, right.Replace("&aud=" + Uri.EscapeDataString(_server.BaseUrl), "&aud=" + Uri.EscapeDataString(_server.BaseUrl + "/"), StringComparison.Ordinal) })
+        {
+            using var accepted = await _auth.Browser.GetAsync(url);
+            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+            Assert.StartsWith("/auth/login?returnUrl=", accepted.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Introspection_reports_an_active_token_to_a_confidential_client()
     {
         await _auth.AddClientAsync(new ClientSpec { ClientId = "resource-server", Kind = ClientKind.Confidential, Secret = "resource-server-secret-123", RedirectUris = ["https://rs.example/cb"], Scopes = "user/*.rs", Introspection = true });
