@@ -72,6 +72,32 @@ test("standalone launch: a patient signs in and the app reads their own Patient,
   expect(search.subjects.filter((subject) => subject !== `Patient/${own}`)).toEqual([]);
 });
 
+test("offline_access: fhirclient refreshes its token (rolling refresh) and keeps reading the patient in context", async ({ page }) => {
+  const scope = "launch/patient openid fhirUser offline_access patient/*.rs";
+  await page.goto(`${appOrigin()}/launch.html?iss=${encodeURIComponent(fhirBase())}&scope=${encodeURIComponent(scope)}`);
+  await signInAndAllow(page, "patient");
+  await expect(page.locator("#scope")).toContainText("offline_access");
+  const own = (await page.locator("#context-patient").textContent())!;
+  const refreshed = await page.evaluate(async (id) => {
+    type Smart = { state: { tokenResponse: { access_token: string; refresh_token?: string } }; refresh: () => Promise<unknown>; request: (url: string) => Promise<{ id: string }> };
+    const { smart: client, FHIR } = window as unknown as { smart: Smart; FHIR: { oauth2: { settings: { refreshTokenWithClientId?: boolean } } } };
+    // Carelake (OpenIddict) wants the public client's client_id on a refresh; fhirclient leaves it out unless told
+    // (docs/security.md, limits).
+    FHIR.oauth2.settings.refreshTokenWithClientId = true;
+    const before = { ...client.state.tokenResponse };
+    await client.refresh();
+    const after = client.state.tokenResponse;
+    const patient = await client.request(`Patient/${id}`);
+    return {
+      hadRefreshToken: !!before.refresh_token,
+      newAccessToken: after.access_token !== before.access_token,
+      newRefreshToken: !!after.refresh_token && after.refresh_token !== before.refresh_token,
+      read: patient.id,
+    };
+  }, own);
+  expect(refreshed).toEqual({ hadRefreshToken: true, newAccessToken: true, newRefreshToken: true, read: own });
+});
+
 test("standalone launch: a clinician picks the patient on the consent page and the app is bound to that one", async ({ page }) => {
   const [first, second] = patientIds();
   await page.goto(`${appOrigin()}/launch.html?iss=${encodeURIComponent(fhirBase())}`);

@@ -66,7 +66,7 @@ async function prepare(url: string, adminToken: string, appOrigin: string) {
       displayName: "SMART test app (fhirclient)",
       kind: "Public",
       redirectUris: [`${appOrigin}/index.html`],
-      scopes: "openid fhirUser launch launch/patient patient/*.rs",
+      scopes: "openid fhirUser offline_access launch launch/patient patient/*.rs",
     }),
   });
   if (registered.status !== 201) throw new Error(`Registering the SMART app failed: ${registered.status} ${await registered.text()}`);
