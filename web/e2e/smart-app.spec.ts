@@ -80,10 +80,8 @@ test("offline_access: fhirclient refreshes its token (rolling refresh) and keeps
   const own = (await page.locator("#context-patient").textContent())!;
   const refreshed = await page.evaluate(async (id) => {
     type Smart = { state: { tokenResponse: { access_token: string; refresh_token?: string } }; refresh: () => Promise<unknown>; request: (url: string) => Promise<{ id: string }> };
-    const { smart: client, FHIR } = window as unknown as { smart: Smart; FHIR: { oauth2: { settings: { refreshTokenWithClientId?: boolean } } } };
-    // Carelake (OpenIddict) wants the public client's client_id on a refresh; fhirclient leaves it out unless told
-    // (docs/security.md, limits).
-    FHIR.oauth2.settings.refreshTokenWithClientId = true;
+    // fhirclient's default: a public client's refresh carries no client_id (RFC 6749 section 6 allows that).
+    const client = (window as unknown as { smart: Smart }).smart;
     const before = { ...client.state.tokenResponse };
     await client.refresh();
     const after = client.state.tokenResponse;

@@ -102,6 +102,9 @@ public static class AuthServices
                 server.AddEventHandler(ValidatePostLogoutRedirectUri.Descriptor);
                 server.AddEventHandler(AcceptGenericClientAssertionType.Descriptor);
                 server.AddEventHandler(RefreshClientJwks.Descriptor);
+                // Reference refresh tokens: the store knows whose a token is (IdentifyPublicRefreshClient).
+                server.UseReferenceRefreshTokens();
+                server.AddEventHandler(IdentifyPublicRefreshClient.Descriptor);
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()

@@ -146,6 +146,25 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_public_client_may_refresh_without_client_id_as_RFC_6749_allows_and_fhirclient_does()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid offline_access user/*.rs");
+        var refresh = tokens["refresh_token"]!.GetValue<string>();
+        using var refreshed = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        var body = await refreshed.Content.ReadAsStringAsync();
+        Assert.True(refreshed.StatusCode == HttpStatusCode.OK, body);
+        using (var fhir = _auth.Fhir(JsonNode.Parse(body)!["access_token"]!.GetValue<string>()))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await fhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+        }
+
+        // It rolled (a new refresh token), and the anonymous path does not accept just anything.
+        Assert.NotEqual(refresh, JsonNode.Parse(body)!["refresh_token"]!.GetValue<string>());
+        using var garbage = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = "not-a-token" });
+        Assert.NotEqual(HttpStatusCode.OK, garbage.StatusCode);
+    }
+
+    [Fact]
     public async Task Revoked_access_token_is_refused_at_once()
     {
         var tokens = await _auth.SignInAsync("alice", Password, "openid user/*.rs");
