@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The web app's tests: Vitest unit tests, then Playwright end-to-end tests in Debian's headless Chromium against a
 # real `carelake serve --dev` (e2e/global-setup.ts starts it), then the sign-in tests against `serve --demo` with
-# authentication on (e2e/auth-setup.ts). Needs a built Carelake executable (CARELAKE_BIN, else
+# authentication on (e2e/auth-setup.ts), then a third-party SMART app (fhirclient) launched against `serve --demo`
+# (e2e/smart-setup.ts). Needs a built Carelake executable (CARELAKE_BIN, else
 # ../src/Carelake/bin/{Release,Debug}). The last line is "web: N passed, N failed, N skipped" for ../test.sh.
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -27,10 +28,13 @@ e2e_status=$?
 # Sign-in, roles and session expiry against `serve --demo` with authentication on (its own server and config).
 npx playwright test -c playwright.auth.config.ts
 auth_status=$?
+# Issue 6 acceptance: the fhirclient library's standalone and EHR launches (its own server, app origin and config).
+npx playwright test -c playwright.smart.config.ts
+smart_status=$?
 
-node - "$unit_status" "$e2e_status" "$auth_status" <<'JS'
+node - "$unit_status" "$e2e_status" "$auth_status" "$smart_status" <<'JS'
 const fs = require("node:fs");
-const [unitStatus, e2eStatus, authStatus] = process.argv.slice(2).map(Number);
+const [unitStatus, e2eStatus, authStatus, smartStatus] = process.argv.slice(2).map(Number);
 const read = (f) => { try { return JSON.parse(fs.readFileSync(f, "utf8")); } catch { return undefined; } };
 let passed = 0, failed = 0, skipped = 0;
 const unit = read("test-results/unit-results.json");
@@ -42,6 +46,9 @@ if (e2eStatus !== 0 && (!e2e || e2e.stats.unexpected === 0)) failed += 1; // e.g
 const auth = read("test-results/auth-results.json");
 if (auth) { passed += auth.stats.expected + auth.stats.flaky; failed += auth.stats.unexpected; skipped += auth.stats.skipped; }
 if (authStatus !== 0 && (!auth || auth.stats.unexpected === 0)) failed += 1;
+const smart = read("test-results/smart-results.json");
+if (smart) { passed += smart.stats.expected + smart.stats.flaky; failed += smart.stats.unexpected; skipped += smart.stats.skipped; }
+if (smartStatus !== 0 && (!smart || smart.stats.unexpected === 0)) failed += 1;
 console.log(`web: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 JS
-[ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$auth_status" = 0 ]
+[ "$unit_status" = 0 ] && [ "$e2e_status" = 0 ] && [ "$auth_status" = 0 ] && [ "$smart_status" = 0 ]

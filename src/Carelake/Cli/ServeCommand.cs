@@ -36,7 +36,18 @@ internal static class ServeCommand
                 return exit;
             }
 
-            await using var app = await ServerHost.BuildAsync(options, [], cancellationToken);
+            WebApplication built;
+            try
+            {
+                built = await ServerHost.BuildAsync(options, [], cancellationToken);
+            }
+            catch (InvalidOperationException e) when (e.Message.StartsWith("Carelake cannot start", StringComparison.Ordinal))
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+
+            await using var app = built;
             if (options.Dev)
             {
                 Console.Error.WriteLine(DevBanner);

@@ -155,9 +155,9 @@ public sealed class CarelakeOptions
 
         errors.AddRange(Audit.Problems(Dev));
         errors.AddRange(Tls.Problems(Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), Dev));
-        if (Auth.AccessTokenMinutes is < 1 or > 1440 || Auth.RefreshTokenHours is < 1 or > 24 * 90 || Auth.IdleTimeoutMinutes < 1 || Auth.LockoutThreshold < 1 || Auth.LockoutMinutes < 1 || Auth.BreakGlassMinutes < 1 || Auth.RateLimitPerMinute < 1)
+        if (Auth.AccessTokenMinutes is < 1 or > 1440 || Auth.RefreshTokenHours is < 1 or > 24 * 90 || Auth.IdleTimeoutMinutes <= 0 || Auth.JwksCacheMinutes < 1 || Auth.JwksRefetchSeconds < 0 || Auth.LockoutThreshold < 1 || Auth.LockoutMinutes < 1 || Auth.BreakGlassMinutes < 1 || Auth.RateLimitPerMinute < 1)
         {
-            errors.Add("Carelake:Auth: token lifetimes, IdleTimeoutMinutes, LockoutThreshold, LockoutMinutes, BreakGlassMinutes and RateLimitPerMinute must be positive (AccessTokenMinutes at most 1440).");
+            errors.Add("Carelake:Auth: token lifetimes, IdleTimeoutMinutes, JwksCacheMinutes, LockoutThreshold, LockoutMinutes, BreakGlassMinutes and RateLimitPerMinute must be positive (AccessTokenMinutes at most 1440).");
         }
 
         if (Auth.External is { } external && (!Uri.TryCreate(external.Authority, UriKind.Absolute, out _) || string.IsNullOrEmpty(external.Audience)))

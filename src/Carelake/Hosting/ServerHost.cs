@@ -8,9 +8,25 @@ namespace Carelake.Hosting;
 /// <summary>Builds the web host: the FHIR API under <see cref="CarelakeOptions.BasePath"/>, health probes, and the web app.</summary>
 public static class ServerHost
 {
+    /// <summary>
+    /// Kestrel:Endpoints (appsettings.json, Kestrel__Endpoints__… in the environment) would listen beside, or instead
+    /// of, --urls: plain HTTP there obeys the same rule (loopback, a configured TLS proxy, or --dev).
+    /// </summary>
+    public static IReadOnlyList<string> KestrelEndpointProblems(IConfiguration configuration, CarelakeOptions options)
+    {
+        var plainHttp = configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(e => e["Url"]).OfType<string>()
+            .Where(url => url.StartsWith("http://", StringComparison.OrdinalIgnoreCase));
+        return options.Tls.Problems(plainHttp, options.Dev).ToList();
+    }
+
     public static async Task<WebApplication> BuildAsync(CarelakeOptions options, string[] args, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        if (KestrelEndpointProblems(builder.Configuration, options) is { Count: > 0 } problems)
+        {
+            throw new InvalidOperationException("Carelake cannot start: Kestrel:Endpoints in the configuration: " + string.Join(" ", problems));
+        }
+
         // The slim builder leaves HTTPS out; https:// URLs with an operator certificate need it.
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -23,7 +39,7 @@ public static class ServerHost
                 kestrel.ConfigureHttpsDefaults(https =>
                 {
                     https.ServerCertificate = certificate;
-                    https.SslProtocols = System.Security.Authentication.SslProtocols.Tls12 | System.Security.Authentication.SslProtocols.Tls13;
+                    https.SslProtocols = TlsOptions.Protocols;
                 });
             }
         });

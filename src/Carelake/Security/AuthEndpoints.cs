@@ -21,6 +21,9 @@ internal static partial class AuthEndpoints
     public static void Map(WebApplication app, CarelakeOptions options)
     {
         app.MapGet("/.well-known/smart-configuration", (HttpContext http) => Results.Json(SmartConfiguration.Document(http, options.BasePath)));
+        // SMART App Launch v2 puts discovery under the FHIR base URL ([base]/.well-known/smart-configuration), which is
+        // where SMART clients such as fhirclient look for it given only the `iss`; the root copy serves OpenID tooling.
+        app.MapGet(options.BasePath + "/.well-known/smart-configuration", (HttpContext http) => Results.Json(SmartConfiguration.Document(http, options.BasePath)));
         app.MapGet("/auth/login", (HttpContext http, string? returnUrl) => LoginPages.Login(http, SafeReturnUrl(returnUrl), null));
         app.MapPost("/auth/login", (Delegate)LoginAsync);
         app.MapMethods("/auth/authorize", ["GET", "POST"], AuthorizeAsync);
@@ -61,6 +64,14 @@ internal static partial class AuthEndpoints
     private static async Task<IResult> AuthorizeAsync(HttpContext http, UserService users, IOpenIddictApplicationManager applications, ClientService clients, CarelakeServices services, IDbContextFactory<AuthDbContext> contexts, CarelakeOptions options, TimeProvider time)
     {
         var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
+        // SMART: `aud` names the FHIR server the app will send the token to; another server's URL means the app was
+        // pointed at a counterfeit resource server, so no code is issued (apps that send no `aud`, like OpenID clients,
+        // get tokens for this server only anyway).
+        if (request.GetParameter("aud")?.ToString() is { Length: > 0 } aud && !string.Equals(aud.TrimEnd('/'), FhirBase(http, options), StringComparison.Ordinal))
+        {
+            return Forbid(Errors.InvalidRequest, "The aud parameter does not name this FHIR server.");
+        }
+
         var login = await http.AuthenticateAsync(AuthServices.LoginScheme);
         var user = login.Succeeded && login.Principal?.FindFirst(Claims.Subject)?.Value is { } sub ? await users.FindByIdAsync(sub, http.RequestAborted) : null;
         if (user is null || user.Disabled)

@@ -8,8 +8,8 @@ public sealed class AuthOptions
     /// <summary>Refresh tokens roll: each use returns a new one; one unused this long expires.</summary>
     public int RefreshTokenHours { get; set; } = 8;
 
-    /// <summary>The login session (cookie at the authorization server) ends after this much inactivity.</summary>
-    public int IdleTimeoutMinutes { get; set; } = 15;
+    /// <summary>The login session (cookie at the authorization server) ends after this much inactivity (fractions allowed).</summary>
+    public double IdleTimeoutMinutes { get; set; } = 15;
 
     public int LockoutThreshold { get; set; } = 5;
 
@@ -23,6 +23,15 @@ public sealed class AuthOptions
 
     /// <summary>Origins allowed to call the FHIR API and the token endpoint from a browser (SMART web apps); empty: none.</summary>
     public string[] CorsOrigins { get; set; } = [];
+
+    /// <summary>Backend clients registered with a JWKS URL: their keys are fetched again when older than this.</summary>
+    public int JwksCacheMinutes { get; set; } = 60;
+
+    /// <summary>
+    /// An assertion signed with a key id the cached JWKS lacks (the client rotated its key) fetches the JWKS again
+    /// at once, but no more often than this per client, so unknown key ids cannot make the server hammer the URL.
+    /// </summary>
+    public int JwksRefetchSeconds { get; set; } = 30;
 
     /// <summary>An external OpenID Connect provider whose access tokens are accepted (JWKS by discovery); null: none.</summary>
     public ExternalIssuerOptions? External { get; set; }

@@ -101,6 +101,10 @@ public static class AuthServices
                 server.RemoveEventHandler(OpenIddict.Server.OpenIddictServerHandlers.Session.ValidateClientPostLogoutRedirectUri.Descriptor);
                 server.AddEventHandler(ValidatePostLogoutRedirectUri.Descriptor);
                 server.AddEventHandler(AcceptGenericClientAssertionType.Descriptor);
+                server.AddEventHandler(RefreshClientJwks.Descriptor);
+                // Reference refresh tokens: the store knows whose a token is (IdentifyPublicRefreshClient).
+                server.UseReferenceRefreshTokens();
+                server.AddEventHandler(IdentifyPublicRefreshClient.Descriptor);
                 server.UseAspNetCore()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
@@ -180,13 +184,7 @@ public static class AuthServices
     {
         if (options.Tls.BehindProxy)
         {
-            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost };
-            foreach (var proxy in options.Tls.TrustedProxies)
-            {
-                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
-            }
-
-            app.UseForwardedHeaders(forwarded);
+            app.UseForwardedHeaders(ForwardedHeadersFor(options.Tls));
         }
 
         if (!options.Dev)
@@ -198,6 +196,27 @@ public static class AuthServices
         }
 
         app.UseMiddleware<FhirAccess>();
+    }
+
+    /// <summary>
+    /// X-Forwarded-For/-Proto/-Host are believed only from the configured proxies. ASP.NET Core trusts loopback by
+    /// default; once the operator names the proxies, loopback is no longer trusted unless named too, so another
+    /// process on the machine cannot claim https or a client address.
+    /// </summary>
+    public static ForwardedHeadersOptions ForwardedHeadersFor(TlsOptions tls)
+    {
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost };
+        if (tls.TrustedProxies.Length > 0)
+        {
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in tls.TrustedProxies)
+            {
+                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        }
+
+        return forwarded;
     }
 
     private static bool IsRateLimited(PathString path) =>

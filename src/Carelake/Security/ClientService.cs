@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -6,8 +7,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace Carelake.Security;
 
 /// <summary>What kind of client: a browser/native app (public, PKCE), a server-side app (secret), a backend service (private_key_jwt).</summary>
-/// <remarks>By name in the admin API's JSON ("kind": "confidential", any case); numbers are still accepted.</remarks>
-[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<ClientKind>))]
+/// <remarks>Named in JSON (<c>"kind": "Public"</c>, any case) as the admin API documents it; numbers are accepted too.</remarks>
+[JsonConverter(typeof(JsonStringEnumConverter<ClientKind>))]
 public enum ClientKind
 {
     Public,
@@ -45,9 +46,15 @@ public sealed record ClientSpec
 }
 
 /// <summary>Registers OAuth clients with OpenIddict's application store; the allowed scopes live in the application's settings.</summary>
-public sealed class ClientService(IOpenIddictApplicationManager applications, IHttpClientFactory? http = null)
+public sealed class ClientService(IOpenIddictApplicationManager applications, IHttpClientFactory? http = null, TimeProvider? time = null)
 {
     public const string ScopesSetting = "carelake:scopes";
+
+    /// <summary>Backend clients registered with <c>--jwks-url</c>: where their keys are fetched (again, see <see cref="RefreshClientJwks"/>).</summary>
+    public const string JwksUriSetting = "carelake:jwks_uri";
+
+    /// <summary>When the keys were last fetched from <see cref="JwksUriSetting"/> (Unix seconds).</summary>
+    public const string JwksFetchedSetting = "carelake:jwks_fetched";
 
     public const string IntrospectionSetting = "carelake:introspection";
 
@@ -114,12 +121,13 @@ public sealed class ClientService(IOpenIddictApplicationManager applications, IH
             case ClientKind.Backend:
                 descriptor.ClientType = ClientTypes.Confidential;
                 descriptor.Permissions.Add(Permissions.GrantTypes.ClientCredentials);
-                var jwks = spec.Jwks ?? (spec.JwksUrl is null ? null : await FetchAsync(spec.JwksUrl, cancellationToken))
+                var jwks = spec.Jwks ?? (spec.JwksUrl is null ? null : await FetchJwksAsync(spec.JwksUrl, cancellationToken))
                     ?? throw new ArgumentException("A backend service needs its public keys: --jwks <file or JSON> or --jwks-url <url>.");
                 descriptor.JsonWebKeySet = ParseJwks(jwks);
                 if (spec.JwksUrl is not null)
                 {
-                    descriptor.Settings["carelake:jwks_uri"] = spec.JwksUrl;
+                    descriptor.Settings[JwksUriSetting] = spec.JwksUrl;
+                    descriptor.Settings[JwksFetchedSetting] = (time ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
 
                 if (!spec.Scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).All(s => s.StartsWith("system/", StringComparison.Ordinal)))
@@ -199,7 +207,7 @@ public sealed class ClientService(IOpenIddictApplicationManager applications, IH
         }
     }
 
-    private async Task<string> FetchAsync(string url, CancellationToken cancellationToken)
+    public async Task<string> FetchJwksAsync(string url, CancellationToken cancellationToken)
     {
         var uri = new Uri(AbsoluteUri(url, "JWKS URL"));
         using var client = http?.CreateClient("jwks") ?? new HttpClient();

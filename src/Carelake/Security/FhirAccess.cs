@@ -91,7 +91,7 @@ public sealed partial class FhirAccess(RequestDelegate next, CarelakeOptions opt
     {
         if (path.StartsWithSegments(options.BasePath, StringComparison.OrdinalIgnoreCase, out var rest))
         {
-            return !(rest.Value is "/metadata" or "/metadata/");
+            return !(rest.Value is "/metadata" or "/metadata/" or "/.well-known/smart-configuration");
         }
 
         return path.StartsWithSegments("/admin", StringComparison.OrdinalIgnoreCase)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Carelake.Security;
@@ -25,6 +26,9 @@ public sealed class TlsOptions
     public string[] TrustedProxies { get; set; } = [];
 
     public int HstsMaxAgeDays { get; set; } = 365;
+
+    /// <summary>The only protocol versions HTTPS endpoints accept: TLS 1.2 and 1.3 (older handshakes fail).</summary>
+    public const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
     public X509Certificate2? LoadCertificate()
     {

@@ -63,6 +63,9 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
         Assert.Equal(_auth.Origin + "/auth/token", smart["token_endpoint"]!.GetValue<string>());
         Assert.Contains(smart["code_challenge_methods_supported"]!.AsArray(), m => m!.GetValue<string>() == "S256");
         Assert.Contains(smart["capabilities"]!.AsArray(), m => m!.GetValue<string>() == "permission-v2");
+        // SMART v2: clients given only the FHIR base URL (iss) look for [base]/.well-known/smart-configuration.
+        var atBase = JsonNode.Parse(await anonymous.GetStringAsync(_server.BaseUrl + "/.well-known/smart-configuration"))!;
+        Assert.Equal(smart.ToJsonString(), atBase.ToJsonString());
         var oidc = JsonNode.Parse(await anonymous.GetStringAsync(_auth.Origin + "/.well-known/openid-configuration"))!;
         Assert.NotNull(oidc["jwks_uri"]);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(_auth.Origin + "/auth/login")).StatusCode);
@@ -167,6 +170,25 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_public_client_may_refresh_without_client_id_as_RFC_6749_allows_and_fhirclient_does()
+    {
+        var tokens = await _auth.SignInAsync("alice", Password, "openid offline_access user/*.rs");
+        var refresh = tokens["refresh_token"]!.GetValue<string>();
+        using var refreshed = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = refresh });
+        var body = await refreshed.Content.ReadAsStringAsync();
+        Assert.True(refreshed.StatusCode == HttpStatusCode.OK, body);
+        using (var fhir = _auth.Fhir(JsonNode.Parse(body)!["access_token"]!.GetValue<string>()))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await fhir.GetAsync($"Patient/{_patientId}")).StatusCode);
+        }
+
+        // It rolled (a new refresh token), and the anonymous path does not accept just anything.
+        Assert.NotEqual(refresh, JsonNode.Parse(body)!["refresh_token"]!.GetValue<string>());
+        using var garbage = await _auth.TokenAsync(new() { ["grant_type"] = "refresh_token", ["refresh_token"] = "not-a-token" });
+        Assert.NotEqual(HttpStatusCode.OK, garbage.StatusCode);
+    }
+
+    [Fact]
     public async Task Revoked_access_token_is_refused_at_once()
     {
         var tokens = await _auth.SignInAsync("alice", Password, "openid user/*.rs");
@@ -200,6 +222,28 @@ public sealed class AuthorizationCodeFlowTests : IAsyncLifetime
             ["code_verifier"] = AuthClient.Pkce().Verifier,
         });
         Assert.Equal(HttpStatusCode.BadRequest, exchange.StatusCode);
+    }
+
+    [Fact]
+    public async Task Authorization_naming_another_FHIR_server_as_aud_gets_an_error_at_the_redirect_uri_and_no_sign_in()
+    {
+        var (_, challenge) = AuthClient.Pkce();
+        var right = _auth.AuthorizeUrl("openid user/*.rs", challenge);
+        var counterfeit = right.Replace("&aud=" + Uri.EscapeDataString(_server.BaseUrl), "&aud=" + Uri.EscapeDataString("https://counterfeit.example/fhir"), StringComparison.Ordinal);
+        Assert.NotEqual(right, counterfeit);
+        using var refused = await _auth.Browser.GetAsync(counterfeit);
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        var location = refused.Headers.Location!.OriginalString;
+        Assert.StartsWith(_auth.Origin + "/callback?", location, StringComparison.Ordinal);
+        Assert.Contains("error=invalid_request", location, StringComparison.Ordinal);
+
+        // This server's FHIR base URL (with or without a trailing slash) goes on to the sign-in page.
+        foreach (var url in new[] { right, right.Replace("&aud=" + Uri.EscapeDataString(_server.BaseUrl), "&aud=" + Uri.EscapeDataString(_server.BaseUrl + "/"), StringComparison.Ordinal) })
+        {
+            using var accepted = await _auth.Browser.GetAsync(url);
+            Assert.Equal(HttpStatusCode.Redirect, accepted.StatusCode);
+            Assert.StartsWith("/auth/login?returnUrl=", accepted.Headers.Location!.OriginalString, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
