@@ -1,3 +1,4 @@
+using Carelake.Core.Audit;
 using System.Globalization;
 using Carelake.Core.Fhir;
 using Carelake.Core.Resources;
@@ -365,6 +366,8 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             {
                 var parameters = QueryString.Parse(entry.Query);
                 var result = await search.SearchAsync(baseUrl, entry.Type, parameters, strict: false, cancellationToken);
+                // Read entries are audited like reads: their resources and patients join the request's record.
+                AuditScope.Current?.NoteReturned(result.Entries.Concat(result.Included));
                 return new Bundle.EntryComponent { Resource = result.ToPoco(baseUrl), Response = new Bundle.ResponseComponent { Status = "200 OK" } };
             }
 
@@ -376,6 +379,7 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                 return Response("304 Not Modified", version, null);
             }
 
+            AuditScope.Current?.NoteReturned([version]);
             var component = Response("200 OK", version, null);
             component.FullUrl = $"{baseUrl}/{version.Type}/{version.Id}";
             component.Resource = FhirSerialization.ParseStored(version.Json);

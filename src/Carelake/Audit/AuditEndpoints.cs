@@ -35,6 +35,13 @@ internal static class AuditEndpoints
 
             await SearchAsync(http, services, options, parameters);
         });
+        // The Patient compartment of the trail (AuditEvent's compartment parameter is `patient`): every record naming
+        // the patient. Mapped ahead of the generic compartment route, whose resource store holds no audit records.
+        fhir.MapGet("/Patient/{id}/AuditEvent", (HttpContext http, string id, CarelakeServices services) =>
+        {
+            FhirContext.CheckId(id);
+            return SearchAsync(http, services, options, [.. FhirContext.QueryParameters(http.Request).Where(p => p.Key != "patient"), new("patient", "Patient/" + id)]);
+        });
         fhir.MapGet("/AuditEvent/{id}", (HttpContext http, string id, CarelakeServices services) => ReadAsync(http, id, null, services));
         fhir.MapGet("/AuditEvent/{id}/_history/{versionId}", (HttpContext http, string id, string versionId, CarelakeServices services) => ReadAsync(http, id, versionId, services));
         fhir.MapMethods("/AuditEvent", ["POST", "PUT", "DELETE", "PATCH"], NotWritable);

@@ -55,7 +55,9 @@ public sealed partial class AuditMiddleware(RequestDelegate next, CarelakeOption
         }
 
         var status = http.Response.StatusCode;
-        if (scope.Recorded == 0 || status >= 400)
+        // A Bundle that wrote (records committed with its writes) and also read (GET entries) gets one more record
+        // for what it returned: the write records name only the versions written.
+        if (scope.Recorded == 0 || status >= 400 || (audited.Subtype == "transaction" && scope.Returned().Count > 0))
         {
             if (!await TryRecordAsync(http, audited, scope, status))
             {
@@ -125,6 +127,12 @@ public sealed partial class AuditMiddleware(RequestDelegate next, CarelakeOption
         foreach (var version in returned)
         {
             PatientReferences.Collect(version.Type, version.Id, version.Json, patients);
+        }
+
+        if (audited.Subtype == "transaction")
+        {
+            // Each resource a Bundle's GET entries returned is an entity of the record (BALP: the data accessed).
+            entities.AddRange(returned.Select(v => $"{v.Type}/{v.Id}/_history/{v.Version}"));
         }
 
         if (audited.Subtype is "read" or "vread" && returned.Count == 1)

@@ -25,7 +25,7 @@ internal static class AuthCommands
             {
                 Console.WriteLine($"Password (shown once): {password}");
             }
-        }, ct));
+        }, ct, $"users/{parse.GetValue(name)}"));
 
         var listDir = CommonOptions.DataDir();
         var list = new Command("list", "List users.") { listDir };
@@ -53,7 +53,7 @@ internal static class AuthCommands
             }
 
             Console.WriteLine($"User '{parse.GetValue(name)}' {verb}d.");
-        }, ct));
+        }, ct, $"users/{parse.GetValue(name)}"));
         return command;
     }
 
@@ -98,7 +98,7 @@ internal static class AuthCommands
             {
                 Console.WriteLine($"Client secret (shown once): {secret}");
             }
-        }, ct));
+        }, ct, $"clients/{parse.GetValue(id)}"));
 
         var listDir = CommonOptions.DataDir();
         var list = new Command("list", "List registered clients.") { listDir };
@@ -118,7 +118,7 @@ internal static class AuthCommands
         {
             await using var scope = provider.CreateAsyncScope();
             Console.WriteLine(await scope.ServiceProvider.GetRequiredService<ClientService>().RemoveAsync(parse.GetValue(removeId)!, ct) ? "Removed." : "No such client.");
-        }, ct));
+        }, ct, $"clients/{parse.GetValue(removeId)}"));
         return new Command("clients", "Manage OAuth clients (SMART apps, backend services).") { add, list, remove };
     }
 
@@ -136,7 +136,8 @@ internal static class AuthCommands
         return new Command("keys", "Manage the authorization server's keys.") { rotate };
     }
 
-    private static async Task<int> WithServicesAsync(string? dataDir, Func<IServiceProvider, Task> action, CancellationToken cancellationToken)
+    /// <param name="change">For commands that change users or clients: what changed (users/&lt;name&gt;, clients/&lt;id&gt;), audited as an admin change by the OS user.</param>
+    private static async Task<int> WithServicesAsync(string? dataDir, Func<IServiceProvider, Task> action, CancellationToken cancellationToken, string? change = null)
     {
         var options = CommonOptions.Load(o => o.DataDir = dataDir ?? o.DataDir);
         Directory.CreateDirectory(options.DataDir);
@@ -148,6 +149,11 @@ internal static class AuthCommands
         try
         {
             await action(provider);
+            if (change is not null)
+            {
+                await AuditChangeAsync(options, change, cancellationToken);
+            }
+
             return 0;
         }
         catch (ArgumentException e)
@@ -155,5 +161,17 @@ internal static class AuthCommands
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
+    }
+
+    /// <summary>
+    /// A user or client changed from the CLI is a security event like the same change through /admin: recorded with
+    /// actor cli:&lt;os user&gt; in the trail of the configured database, after the change (which is in auth.db, a
+    /// separate file, so the two cannot share a transaction); if the record cannot be stored the command fails.
+    /// </summary>
+    private static async Task AuditChangeAsync(CarelakeOptions options, string change, CancellationToken cancellationToken)
+    {
+        await using var services = await CarelakeServices.OpenAsync(options, TimeProvider.System, cancellationToken);
+        using var trail = new Audit.AuditTrail(services, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Audit.AuditTrail>.Instance);
+        await trail.RecordAsync(Core.Audit.AuditRecords.Security(Core.Audit.AuditActor.Cli, "110137", "User Security Attributes Changed", "admin-change", 200, TimeProvider.System.GetUtcNow(), change), cancellationToken);
     }
 }

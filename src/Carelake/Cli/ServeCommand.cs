@@ -65,7 +65,10 @@ internal static class ServeCommand
             }
 
             Console.WriteLine($"Carelake is listening on {options.Urls} — FHIR API at {options.Urls.Split(';')[0].TrimEnd('/')}{options.BasePath} ({(options.Database.IsPostgres ? "data in PostgreSQL" : "data in " + Path.GetFullPath(options.DataDir))}).");
-            await app.WaitForShutdownAsync(CancellationToken.None);
+            // SIGTERM/Ctrl+C reach the host through this token: System.CommandLine's signal handler cancels it and then
+            // waits for this action (Program.cs), so the host's graceful stop — draining requests, the shutdown audit
+            // checkpoint — runs before the process exits.
+            await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         });
         return command;

@@ -133,6 +133,26 @@ public sealed class AuditAccessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_patient_compartment_of_AuditEvent_lists_the_records_naming_that_patient_for_an_auditor_only()
+    {
+        var other = (await _server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None)).Id;
+        using var clinician = _auth.Fhir(await TokenAsync("doc", "user/*.cruds"));
+        (await clinician.GetAsync($"Patient/{_patient}")).Dispose();
+        (await clinician.GetAsync($"Patient/{other}")).Dispose();
+        using var auditor = _auth.Fhir(await TokenAsync("aud", "user/AuditEvent.rs"));
+
+        using var response = await auditor.GetAsync($"Patient/{_patient}/AuditEvent?subtype=read");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var bundle = Http.Fhir.Parse<Bundle>(await response.Content.ReadAsStringAsync());
+        var audit = (AuditEvent)Assert.Single(bundle.Entry).Resource!;
+        Assert.Contains(audit.Entity, e => e.What?.Reference == $"Patient/{_patient}");
+        Assert.DoesNotContain(audit.Entity, e => e.What?.Reference == $"Patient/{other}");
+        using var asClinician = await clinician.GetAsync($"Patient/{_patient}/AuditEvent");
+        Assert.Equal(HttpStatusCode.Forbidden, asClinician.StatusCode);
+    }
+
+    [Fact]
     public async Task Sign_in_failure_and_success_and_token_issue_are_audited()
     {
         var head = await AuditTrailReader.HeadAsync(_server);

@@ -106,6 +106,33 @@ public sealed class AuditInteractionTests(TestServer server) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task A_batch_audits_the_resources_its_GET_entries_returned_besides_what_it_wrote()
+    {
+        var patient = (await server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None)).Id;
+        var other = (await server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None)).Id;
+        var observation = (await server.Services.Resources.CreateAsync(new Observation { Status = ObservationStatus.Final, Code = new CodeableConcept("http://loinc.org", "718-7"), Subject = new ResourceReference($"Patient/{other}") }, CancellationToken.None)).Id;
+        var head = await AuditTrailReader.HeadAsync(server);
+
+        using var response = await server.Client.PostAsync(string.Empty, FhirHttp.JsonContent($$$"""
+            {"resourceType":"Bundle","type":"batch","entry":[
+              {"request":{"method":"GET","url":"Patient/{{{patient}}}"}},
+              {"request":{"method":"GET","url":"Observation?subject=Patient/{{{other}}}"}},
+              {"resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}}]}
+            """, Json));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var records = await AuditTrailReader.AfterAsync(server, head);
+        var written = Assert.Single(records, r => r.Entity.Any(e => e.Lifecycle?.Code == "1"));
+        var read = Assert.Single(records, r => r != written);
+        Assert.Equal("transaction", read.Subtype[0].Code);
+        var references = AuditTrailReader.References(read);
+        Assert.Contains($"Patient/{patient}/_history/1", references);
+        Assert.Contains($"Observation/{observation}/_history/1", references);
+        Assert.Contains($"Patient/{other}", references);
+        Assert.DoesNotContain(AuditTrailReader.References(written), r => r is not null && r.StartsWith($"Patient/{patient}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_search_by_name_is_recorded_without_the_name()
     {
         var head = await AuditTrailReader.HeadAsync(server);
