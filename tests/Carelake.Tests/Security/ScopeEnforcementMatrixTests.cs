@@ -10,7 +10,7 @@ namespace Carelake.Tests.Security;
 /// patient-all (patient user A, patient/*.rs after narrowing), patient-obs (patient/Observation.rs), patient-lab
 /// (patient/Observation.rs?category=laboratory), patient-v1 (patient/*.read), user-all (clinician, user/*.cruds),
 /// user-obs (user/Observation.rs), launch-write (clinician launched on patient A, patient/*.cruds).
-/// $export does not exist yet (no bulk export in this release): nothing to enforce there.
+/// $export does not exist yet (no bulk export in this release): every level answers an OperationOutcome without data.
 /// </summary>
 public sealed class ScopeEnforcementMatrixTests(ScopeMatrixFixture f) : IClassFixture<ScopeMatrixFixture>
 {
@@ -149,6 +149,25 @@ public sealed class ScopeEnforcementMatrixTests(ScopeMatrixFixture f) : IClassFi
         Assert.Contains($"Observation/{Id("oA1")}", all);
         Assert.Contains($"Condition/{Id("cA")}", all);
         Assert.DoesNotContain(all, r => r.EndsWith(Id("pB"), StringComparison.Ordinal) || r.EndsWith(Id("oB1"), StringComparison.Ordinal) || r.EndsWith(Id("cB"), StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Bulk export is not built yet: at every level and for every token the server must answer with an
+    /// OperationOutcome and no data — never a 2xx. When $export arrives this test fails on purpose, so that its
+    /// scope and patient-compartment cases are added here with it.
+    /// </summary>
+    [Fact]
+    public async Task Export_at_every_level_gives_no_token_any_data_while_bulk_export_is_not_built()
+    {
+        foreach (var token in new[] { "patient-all", "patient-obs", "patient-v1", "user-all", "launch-write" })
+        {
+            foreach (var path in new[] { "$export", "Patient/$export", "Patient/{pA}/$export", "Patient/{pB}/$export", "Group/g1/$export" })
+            {
+                var (status, body) = await f.SendAsync(token, HttpMethod.Get, path);
+                Assert.True((int)status is >= 400 and < 500, $"GET {path} with {token}: {(int)status} {body?.ToJsonString()}");
+                Assert.Equal("OperationOutcome", body?["resourceType"]?.GetValue<string>());
+            }
+        }
     }
 
     [Fact] public Task Patient_cannot_run_everything_on_another_patient() => Expect("patient-all", "Patient/{pB}/$everything", HttpStatusCode.Forbidden);
