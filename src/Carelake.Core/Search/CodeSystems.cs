@@ -27,7 +27,18 @@ internal static class CodeSystems
             return null;
         }
 
-        return Systems.GetOrAdd((type, code), static (_, state) =>
-            state.Property.GetValue(state.Primitive) is Enum value ? EnumUtility.GetSystem(value) : null, (Property: property, Primitive: primitive));
+        if (Systems.TryGetValue((type, code), out var system))
+        {
+            return system;
+        }
+
+        // Only the enum's own literals are remembered: codes a leniently read stored resource may carry are
+        // unbounded and have no system.
+        if (property.GetValue(primitive) is not Enum value)
+        {
+            return null;
+        }
+
+        return Systems[(type, code)] = EnumUtility.GetSystem(value);
     }
 }
