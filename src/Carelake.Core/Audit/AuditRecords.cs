@@ -102,7 +102,7 @@ public static class AuditRecords
     {
         audit.Id ??= ResourceIds.NewId();
         audit.Meta = new Meta { VersionId = "1", LastUpdated = audit.Recorded };
-        var json = FhirSerialization.ToJsonBytes(audit);
+        var json = AuditEventJson.Serialize(audit);
         return new ResourceWrite(AuditChain.ResourceType, audit.Id, 1, 0, audit.Recorded ?? DateTimeOffset.UtcNow, "POST", json, [AuditKeys.From(audit)]);
     }
 

@@ -17,6 +17,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
     private readonly Func<CancellationToken, Task<DbConnection>> _open;
     private readonly NpgsqlDataSource? _dataSource;
     private readonly bool _postgres;
+    private IAuditOutbox? _outbox;
 
     private SqlAuditLog(Func<CancellationToken, Task<DbConnection>> open, NpgsqlDataSource? dataSource)
     {
@@ -25,7 +26,8 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         _postgres = dataSource is not null;
     }
 
-    public static SqlAuditLog Sqlite(string path)
+    /// <param name="outbox">The store's outbox of read records: moved into the chain before the trail is read, so a query sees every committed record.</param>
+    public static SqlAuditLog Sqlite(string path, IAuditOutbox? outbox = null)
     {
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30 }.ToString();
         return new SqlAuditLog(
@@ -38,8 +40,10 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
                 await busy.ExecuteNonQueryAsync(ct);
                 return connection;
             },
-            null);
+            null) { _outbox = outbox };
     }
+
+    private Task FlushAsync(CancellationToken cancellationToken) => _outbox?.FlushAuditOutboxAsync(cancellationToken) ?? Task.CompletedTask;
 
     public static SqlAuditLog Postgres(string connectionString)
     {
@@ -49,6 +53,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
 
     public async Task<(long Seq, byte[] Hash)?> HeadAsync(CancellationToken cancellationToken)
     {
+        await FlushAsync(cancellationToken);
         await using var connection = await _open(cancellationToken);
         await using var command = Command(connection, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -57,6 +62,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
 
     public async IAsyncEnumerable<AuditChainRow> ReadChainAsync(long fromSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        await FlushAsync(cancellationToken);
         // Two cursors in position order, merged: records and their keys.
         await using var eventConnection = await _open(cancellationToken);
         await using var keyConnection = await _open(cancellationToken);
@@ -122,6 +128,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
 
     public async Task<IReadOnlyList<AuditHit>> SearchAsync(AuditQuery query, CancellationToken cancellationToken)
     {
+        await FlushAsync(cancellationToken);
         var sql = new StringBuilder("SELECT e.seq, e.id, e.recorded, e.payload FROM audit_event e WHERE 1 = 1");
         var parameters = new List<(string, object)>();
         for (var g = 0; g < query.Keys.Count; g++)
@@ -179,6 +186,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
 
     public async Task<AuditHit?> ReadAsync(string id, CancellationToken cancellationToken)
     {
+        await FlushAsync(cancellationToken);
         await using var connection = await _open(cancellationToken);
         await using var command = Command(connection, "SELECT seq, id, recorded, payload FROM audit_event WHERE id = @id", ("id", id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Carelake.Core.Audit;
 using Carelake.Core.Search;
 using Carelake.Core.Storage;
 using Carelake.Storage.SearchSql;
@@ -10,7 +11,7 @@ namespace Carelake.Storage.Sqlite;
 /// The embedded storage provider: one SQLite file in WAL mode. One writer connection with group commit
 /// (<see cref="SqliteWriter"/>); readers use their own pooled connections and never block the writer.
 /// </summary>
-public sealed class SqliteResourceStore : IResourceStore, IJobStore
+public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbox
 {
     private readonly SqliteOptions _options;
     private readonly string _connectionString;
@@ -19,6 +20,14 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
     private readonly CancellationTokenSource _stopping = new();
     private Task? _checkpointer;
     private SqliteWriter? _writer;
+    private SqliteAuditJournal? _journal;
+    private Task? _mover;
+
+    /// <summary>
+    /// How often journaled audit records are chained when no data write does it first (each is one commit to the
+    /// main file, and every commit empties the readers' page caches: rarely, but often enough that the trail is current).
+    /// </summary>
+    private static readonly TimeSpan MoveInterval = TimeSpan.FromSeconds(1);
 
     public SqliteResourceStore(SqliteOptions options)
     {
@@ -58,8 +67,16 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         SqliteMigrations.Apply(connection);
         var ids = AssignParameterIds(connection, parameters, updateUrls: false);
         _writerConnection = connection;
-        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _options.AuditOnlyWithoutFsync ? SynchronousLevel(_options.Synchronous) : null);
+        _journal = SqliteAuditJournal.Open(_options.Path, fsync: !_options.AuditOnlyWithoutFsync, out var leftOver, out var leftOverFiles);
+        ChainLeftOver(connection, leftOver);
+        foreach (var file in leftOverFiles)
+        {
+            File.Delete(file);
+        }
+
+        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _options.AuditOnlyWithoutFsync ? SynchronousLevel(_options.Synchronous) : null, _journal);
         _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
+        _mover = Task.Run(() => MoveLoopAsync(_stopping.Token), CancellationToken.None);
         return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);
     }
 
@@ -242,6 +259,76 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
         }
     }
 
+    internal SqliteAuditJournal? AuditJournal => _journal;
+
+    /// <summary>Audit records in the journal files of a database, not yet chained (for <c>audit verify</c>).</summary>
+    public static long JournaledAuditRecords(string databasePath) => SqliteAuditJournal.CountJournaled(databasePath);
+
+    public Task AppendAuditAsync(ResourceWrite record, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return (_journal ?? throw new InvalidOperationException("The store is not initialised.")).AppendAsync(record);
+    }
+
+    /// <summary>Chains every record journaled so far (before the trail is read or signed).</summary>
+    public async Task FlushAuditOutboxAsync(CancellationToken cancellationToken)
+    {
+        if (_journal is { PendingCount: > 0 } && _writer is not null)
+        {
+            await _writer.ChainJournalAsync().WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Records a previous run journaled but did not chain (it crashed): chained before the writer starts, in journal
+    /// order, skipping those already chained (a crash between the chain's COMMIT and the journal's deletion).
+    /// </summary>
+    private static void ChainLeftOver(SqliteConnection connection, IReadOnlyList<ResourceWrite> records)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var exists = connection.CreateCommand();
+        exists.Transaction = transaction;
+        exists.CommandText = "SELECT 1 FROM audit_event WHERE id = $id";
+        var id = exists.Parameters.Add(new SqliteParameter("$id", null));
+        using var appender = new SqliteAuditAppender(connection);
+        appender.Begin(transaction);
+        foreach (var record in records)
+        {
+            id.Value = record.Id;
+            if (exists.ExecuteScalar() is null)
+            {
+                appender.Append(record);
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    private async Task MoveLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(MoveInterval, cancellationToken);
+                await FlushAuditOutboxAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The records stay in the journal (durable); the next round, or the next start, chains them.
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -250,12 +337,27 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore
             await _checkpointer;
         }
 
+        if (_mover is not null)
+        {
+            await _mover;
+            // Graceful shutdown: what the journal still holds joins the chain before the writer drains and stops.
+            try
+            {
+                await FlushAuditOutboxAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is SqliteException or InvalidOperationException or ObjectDisposedException)
+            {
+                // Left in the journal: chained at the next start.
+            }
+        }
+
         _stopping.Dispose();
         if (_writer is not null)
         {
             await _writer.DisposeAsync();
         }
 
+        _journal?.Dispose();
         if (_writerConnection is not null)
         {
             // Fold the WAL back into the main file on clean shutdown so a copied .db file is complete.

@@ -22,12 +22,15 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Commands _commands;
     private readonly SqliteAuditAppender _audit;
     private readonly string? _relaxAuditOnlyFrom;
+    private readonly SqliteAuditJournal? _journal;
     private SqliteTransaction? _transaction;
 
     /// <param name="relaxAuditOnlyFrom">The configured synchronous level, when batches of audit records alone may commit without fsync (null: never).</param>
-    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, string? relaxAuditOnlyFrom = null)
+    /// <param name="journal">Journaled audit records to chain at the start of every transaction (null: none).</param>
+    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, string? relaxAuditOnlyFrom = null, SqliteAuditJournal? journal = null)
     {
         _relaxAuditOnlyFrom = relaxAuditOnlyFrom;
+        _journal = journal;
         _connection = connection;
         _maxUnitsPerCommit = maxUnitsPerCommit;
         _commands = new Commands(connection);
@@ -102,9 +105,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
-    private void CommitBatch(List<WriteUnit> batch)
+    /// <summary>Posts an empty unit: its transaction chains the journaled audit records (completes after that COMMIT).</summary>
+    public Task<CommitResult> ChainJournalAsync() => CommitAsync([], CancellationToken.None);
+
+    private void CommitBatch(List<WriteUnit> batch, bool chainJournal = true)
     {
         var results = new CommitResult[batch.Count];
+        var journaled = chainJournal && _journal is not null ? _journal.TakePending() : [];
         var relaxed = _relaxAuditOnlyFrom is not null && batch.TrueForAll(u => u.Erase is null && u.Replacements.Count == 0 && u.Writes.All(w => w.Type == AuditChain.ResourceType));
         if (relaxed)
         {
@@ -119,6 +126,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _commands.Bind(transaction);
             _audit.Begin(transaction);
             _transaction = transaction;
+            // Records already durable in the journal go first: the chain keeps the order in which records became
+            // durable, so a read answered before this unit was queued precedes the unit's own record.
+            foreach (var record in journaled)
+            {
+                _audit.Append(record.Record);
+            }
+
             // No savepoint per unit: a unit checks all its preconditions before it writes anything, so a unit that
             // fails has written nothing. (A savepoint held over a large unit made SQLite walk its whole in-memory
             // sub-journal at the end of every statement: a third of ingest CPU, quadratic in the unit's size.)
@@ -134,12 +148,14 @@ internal sealed class SqliteWriter : IAsyncDisposable
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
             Restore(relaxed);
-            if (batch.Count > 1)
+            _journal?.Return(journaled);
+            if (batch.Count > 1 || journaled.Count > 0)
             {
-                // One unit's failure (a constraint, a full disk) must not fail its neighbours: retry them one by one.
+                // One unit's failure (a constraint, a full disk) must not fail its neighbours: retry them one by one,
+                // without the journaled records (they stay durable in the journal for a later transaction).
                 foreach (var unit in batch)
                 {
-                    CommitBatch([unit]);
+                    CommitBatch([unit], chainJournal: false);
                 }
             }
             else
@@ -151,6 +167,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
 
         Restore(relaxed);
+        _journal?.Chained(journaled);
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Completion.TrySetResult(results[i]);

@@ -21,7 +21,14 @@ public sealed partial class AuditTrail(CarelakeServices services, CarelakeOption
 
     public async Task RecordAsync(AuditEvent audit, CancellationToken cancellationToken)
     {
-        var result = await services.AuditStore.Inner.CommitAsync([AuditRecords.ToWrite(audit)], cancellationToken);
+        var record = AuditRecords.ToWrite(audit);
+        if (services.AuditStore.Inner is IAuditOutbox outbox)
+        {
+            await outbox.AppendAuditAsync(record, cancellationToken);
+            return;
+        }
+
+        var result = await services.AuditStore.Inner.CommitAsync([record], cancellationToken);
         if (!result.Succeeded)
         {
             throw new InvalidOperationException("The audit record was not stored.");

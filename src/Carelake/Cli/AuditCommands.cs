@@ -41,6 +41,12 @@ internal static class AuditCommands
                     Console.WriteLine("Warning: no signing key found; checkpoints were not checked (--key-file).");
                 }
 
+                if (!options.Database.IsPostgres && Storage.Sqlite.SqliteResourceStore.JournaledAuditRecords(options.DatabasePath) is > 0 and var journaled)
+                {
+                    // Left by a server that is running, or that crashed: chained (and then verifiable) when it next starts.
+                    Console.WriteLine($"Note: {journaled} audit records are in the read-record journal beside the database, not yet in the chain.");
+                }
+
                 return 0;
             }
 

@@ -22,7 +22,7 @@ public sealed class CarelakeServices : IAsyncDisposable
     {
         Store = store;
         AuditStore = store;
-        AuditLog = options.Database.IsPostgres ? SqlAuditLog.Postgres(options.Database.ConnectionString!) : SqlAuditLog.Sqlite(options.DatabasePath);
+        AuditLog = options.Database.IsPostgres ? SqlAuditLog.Postgres(options.Database.ConnectionString!) : SqlAuditLog.Sqlite(options.DatabasePath, store.Inner as IAuditOutbox);
         Jobs = jobs;
         Registry = registry;
         Indexer = new SearchIndexer(registry);

@@ -10,7 +10,8 @@ namespace Carelake.Tests.Audit;
 
 /// <summary>
 /// The guarantee's other half (docs/audit.md): when the audit record cannot be stored, the data is withheld (503)
-/// and a write commits nothing. The audit table is made to refuse inserts with a trigger on the real database.
+/// and a write commits nothing. The audit table is made to refuse inserts with a trigger on the real database (and on
+/// SQLite, the journal of read records fails its appends).
 /// </summary>
 public sealed class AuditFailureTests : IAsyncLifetime
 {
@@ -86,6 +87,12 @@ public sealed class AuditFailureTests : IAsyncLifetime
                 (false, false) => "DROP TRIGGER test_refuse_audit ON audit_event; DROP FUNCTION test_refuse_audit();",
             };
             await command.ExecuteNonQueryAsync();
+        }
+
+        if (_server.Services.AuditStore.Inner is Carelake.Storage.Sqlite.SqliteResourceStore sqlite)
+        {
+            // On SQLite read records go through the audit journal first (docs/audit.md): it fails as a full disk would.
+            sqlite.AuditJournal!.FailAppendsForTest = refuse;
         }
     }
 }

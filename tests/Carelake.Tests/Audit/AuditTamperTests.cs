@@ -108,6 +108,7 @@ public sealed class AuditTamperTests : IAsyncLifetime
     {
         // A record after the newest checkpoint: on SQLite only checkpointed records may leave (retention).
         (await _server.Client.GetAsync("Patient?_count=1")).Dispose();
+        await _server.Services.AuditLog.HeadAsync(CancellationToken.None); // chains the journaled read record
         await using var connection = await OpenAsync();
         foreach (var sql in new[] { "UPDATE audit_event SET recorded = 0 WHERE seq = 1", "DELETE FROM audit_event WHERE seq = (SELECT MAX(seq) FROM audit_event)", "DELETE FROM audit_checkpoint" })
         {

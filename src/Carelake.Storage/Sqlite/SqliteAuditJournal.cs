@@ -1,0 +1,373 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+using Carelake.Core.Audit;
+using Carelake.Core.Storage;
+
+namespace Carelake.Storage.Sqlite;
+
+/// <summary>
+/// The durable outbox of audit records that carry no data write (reads, searches, failures, security events): an
+/// append-only journal of segment files beside the database (<c>&lt;db&gt;-audit.000001</c> …). A request's record
+/// is written — and fsynced unless FsyncReadRecords is off — before its response is sent; the SQLite writer then
+/// chains journaled records into <c>audit_event</c> at the start of its next transaction (a data write's, or the
+/// store's once-a-second move), and a segment is deleted once every record in it is chained.
+/// <para>
+/// Why not commit each record into the database: a COMMIT costs a WAL append and a transaction, and every commit makes
+/// each reader connection drop its whole page cache at its next read (SQLite resets the pager when the WAL moved),
+/// so a search mix that wrote one record per search re-read its pages on every request. A journal append is one
+/// write and one fsync for a whole group of requests, and the main file sees one commit a second.
+/// </para>
+/// <para>
+/// Order: journaled records join the chain ahead of any write unit that commits after them, so the chain keeps the
+/// order in which records became durable. Frames are checksummed: after a power loss a torn tail is dropped (those
+/// requests never got their response: their fsync had not returned).
+/// </para>
+/// <para>
+/// Group commit without a hand-off: the first caller to find no append in progress writes everything queued (its own
+/// record included) on its own thread; callers arriving meanwhile queue and are completed by that write, or by the
+/// next leader, started on the thread pool when records are still queued.
+/// </para>
+/// </summary>
+internal sealed class SqliteAuditJournal : IDisposable
+{
+    /// <summary>A segment is closed once it holds this many bytes; closed segments are deleted once chained.</summary>
+    private const long SegmentBytes = 4 << 20;
+
+    private const int FrameHeader = 8;
+    private readonly string _databasePath;
+    private readonly bool _fsync;
+    private readonly Lock _queueLock = new();
+    private readonly Lock _fileLock = new();
+    private readonly Lock _pendingLock = new();
+    private readonly List<(string Path, long LastNumber)> _closed = [];
+    private List<Queued> _queue = [];
+    private bool _appending;
+    private FileStream _segment;
+    private int _generation;
+    private long _lastNumber;
+    private long _chainedThrough;
+    private List<Journaled> _pending = [];
+    private bool _failed;
+
+    private SqliteAuditJournal(string databasePath, bool fsync, int generation)
+    {
+        _databasePath = databasePath;
+        _fsync = fsync;
+        _generation = generation;
+        _segment = OpenSegment(databasePath, generation);
+    }
+
+    /// <summary>Fault injection for the guarantee's test: appends fail as a full disk would make them, without touching the file.</summary>
+    internal bool FailAppendsForTest { get; set; }
+
+    /// <summary>Records journaled (durable) but not yet chained.</summary>
+    public int PendingCount
+    {
+        get
+        {
+            lock (_pendingLock)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a new segment after the ones a previous run left; <paramref name="leftOver"/> gets their records in journal
+    /// order (some may already be chained: a crash between the chain's COMMIT and the segment's deletion).
+    /// </summary>
+    /// <param name="fsync">Whether an append waits for fsync (a record then survives a power loss) or only for the write (it survives a crash of the process).</param>
+    public static SqliteAuditJournal Open(string databasePath, bool fsync, out IReadOnlyList<ResourceWrite> leftOver, out IReadOnlyList<string> leftOverFiles)
+    {
+        var segments = Segments(databasePath);
+        var records = new List<ResourceWrite>();
+        foreach (var (_, path) in segments)
+        {
+            records.AddRange(ReadSegment(path));
+        }
+
+        leftOver = records;
+        leftOverFiles = [.. segments.Select(s => s.Path)];
+        return new SqliteAuditJournal(databasePath, fsync, segments.Count == 0 ? 1 : segments[^1].Generation + 1);
+    }
+
+    /// <summary>How many records the journal files of a database hold (for <c>audit verify</c> on a stopped server).</summary>
+    public static long CountJournaled(string databasePath) => Segments(databasePath).Sum(s => (long)ReadSegment(s.Path).Count);
+
+    /// <summary>Completes once the record is in the journal (fsynced when configured); faults if it could not be written.</summary>
+    public Task AppendAsync(ResourceWrite record)
+    {
+        var queued = new Queued(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        lock (_queueLock)
+        {
+            _queue.Add(queued);
+            if (_appending)
+            {
+                return queued.Done.Task;
+            }
+
+            _appending = true;
+        }
+
+        AppendQueued();
+        return queued.Done.Task;
+    }
+
+    /// <summary>Takes the journaled records not yet chained, in journal order; give them back with <see cref="Return"/> if their transaction fails.</summary>
+    public List<Journaled> TakePending()
+    {
+        lock (_pendingLock)
+        {
+            if (_pending.Count == 0)
+            {
+                return [];
+            }
+
+            var taken = _pending;
+            _pending = [];
+            return taken;
+        }
+    }
+
+    public void Return(List<Journaled> taken)
+    {
+        if (taken.Count == 0)
+        {
+            return;
+        }
+
+        lock (_pendingLock)
+        {
+            taken.AddRange(_pending);
+            _pending = taken;
+        }
+    }
+
+    /// <summary>The records through <paramref name="taken"/>'s last are committed in the chain: their closed segments can go.</summary>
+    public void Chained(List<Journaled> taken)
+    {
+        if (taken.Count == 0)
+        {
+            return;
+        }
+
+        lock (_fileLock)
+        {
+            _chainedThrough = Math.Max(_chainedThrough, taken[^1].Number);
+            for (var i = _closed.Count - 1; i >= 0; i--)
+            {
+                if (_closed[i].LastNumber <= _chainedThrough)
+                {
+                    File.Delete(_closed[i].Path);
+                    _closed.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_fileLock)
+        {
+            _segment.Dispose();
+            if (_lastNumber == _chainedThrough)
+            {
+                // Everything was chained (a clean shutdown): no journal is left behind.
+                File.Delete(_segment.Name);
+            }
+        }
+    }
+
+    /// <summary>Writes one group (everything queued), then hands leadership to a pool thread if more arrived meanwhile.</summary>
+    private void AppendQueued()
+    {
+        List<Queued> group;
+        lock (_queueLock)
+        {
+            group = _queue;
+            _queue = [];
+        }
+
+        try
+        {
+            var journaled = Write(group);
+            lock (_pendingLock)
+            {
+                _pending.AddRange(journaled);
+            }
+
+            foreach (var item in group)
+            {
+                item.Done.TrySetResult();
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (var item in group)
+            {
+                item.Done.TrySetException(e);
+            }
+        }
+
+        lock (_queueLock)
+        {
+            if (_queue.Count == 0)
+            {
+                _appending = false;
+                return;
+            }
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static journal => journal.AppendQueued(), this, preferLocal: false);
+    }
+
+    private List<Journaled> Write(List<Queued> group)
+    {
+        lock (_fileLock)
+        {
+            if (_failed)
+            {
+                // A failed write may have left part of a frame: nothing more may follow it in this segment.
+                throw new IOException("The audit journal could not be written earlier; restart the server.");
+            }
+
+            if (FailAppendsForTest)
+            {
+                throw new IOException("No space left on device (injected by a test).");
+            }
+
+            var buffer = new MemoryStream();
+            var journaled = new List<Journaled>(group.Count);
+            var number = _lastNumber;
+            foreach (var item in group)
+            {
+                number++;
+                Frame(buffer, number, item.Record);
+                journaled.Add(new Journaled(number, item.Record));
+            }
+
+            try
+            {
+                _segment.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+                _segment.Flush(flushToDisk: _fsync);
+            }
+            catch
+            {
+                _failed = true;
+                throw;
+            }
+
+            _lastNumber = number;
+            if (_segment.Length >= SegmentBytes)
+            {
+                _closed.Add((_segment.Name, _lastNumber));
+                _segment.Dispose();
+                _generation++;
+                _segment = OpenSegment(_databasePath, _generation);
+            }
+
+            return journaled;
+        }
+    }
+
+    private static FileStream OpenSegment(string databasePath, int generation) =>
+        new(PathOf(databasePath, generation), FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
+
+    private static string PathOf(string databasePath, int generation) => $"{databasePath}-audit.{generation:D6}";
+
+    private static List<(int Generation, string Path)> Segments(string databasePath)
+    {
+        var full = Path.GetFullPath(databasePath);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        var prefix = Path.GetFileName(full) + "-audit.";
+        return Directory.EnumerateFiles(directory, prefix + "*")
+            .Select(path => (Ok: int.TryParse(Path.GetFileName(path)[prefix.Length..], out var generation), Generation: generation, Path: path))
+            .Where(s => s.Ok)
+            .OrderBy(s => s.Generation)
+            .Select(s => (s.Generation, s.Path))
+            .ToList();
+    }
+
+    /// <summary>[length][first 4 bytes of SHA-256(body)][body: number, id, recorded, keys, payload].</summary>
+    private static void Frame(MemoryStream buffer, long number, ResourceWrite record)
+    {
+        var keys = record.Indexes.OfType<AuditKeys>().Single();
+        var payload = record.Json ?? throw new InvalidOperationException("An audit record has a payload.");
+        var start = buffer.Length;
+        buffer.Write(new byte[FrameHeader]);
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(number);
+            writer.Write(record.Id);
+            writer.Write(keys.Recorded);
+            writer.Write(keys.Keys.Count);
+            foreach (var (kind, value) in keys.Keys)
+            {
+                writer.Write(kind);
+                writer.Write(value);
+            }
+
+            writer.Write(payload.Length);
+            writer.Write(payload);
+        }
+
+        var frame = buffer.GetBuffer().AsSpan((int)start, (int)(buffer.Length - start));
+        var body = frame[FrameHeader..];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, body.Length);
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(body, hash);
+        hash[..4].CopyTo(frame[4..]);
+    }
+
+    /// <summary>The whole frames of a segment; reading stops at the first torn or altered frame (a power loss mid-write).</summary>
+    private static List<ResourceWrite> ReadSegment(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var records = new List<ResourceWrite>();
+        var offset = 0;
+        Span<byte> hash = stackalloc byte[32];
+        while (offset + FrameHeader <= bytes.Length)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
+            if (length <= 0 || offset + FrameHeader + length > bytes.Length)
+            {
+                break;
+            }
+
+            var body = bytes.AsSpan(offset + FrameHeader, length);
+            SHA256.HashData(body, hash);
+            if (!hash[..4].SequenceEqual(bytes.AsSpan(offset + 4, 4)))
+            {
+                break;
+            }
+
+            using var reader = new BinaryReader(new MemoryStream(bytes, offset + FrameHeader, length, writable: false), Encoding.UTF8);
+            reader.ReadInt64();
+            var id = reader.ReadString();
+            var recorded = reader.ReadInt64();
+            var count = reader.ReadInt32();
+            var keys = new List<(string, string)>(count);
+            for (var i = 0; i < count; i++)
+            {
+                keys.Add((reader.ReadString(), reader.ReadString()));
+            }
+
+            var payload = reader.ReadBytes(reader.ReadInt32());
+            records.Add(new ResourceWrite(AuditChain.ResourceType, id, 1, 0, new DateTimeOffset(recorded, TimeSpan.Zero), "POST", payload, [new AuditKeys(recorded, keys)]));
+            offset += FrameHeader + length;
+        }
+
+        return records;
+    }
+
+    private sealed record Queued(ResourceWrite Record, TaskCompletionSource Done);
+}
+
+/// <summary>A record in the journal, with its position there.</summary>
+internal sealed record Journaled(long Number, ResourceWrite Record);
