@@ -1,6 +1,7 @@
 using Carelake.Core.Fhir;
 using Carelake.Core.Generation;
 using Carelake.Core.Search;
+using Carelake.Hosting;
 using Hl7.Fhir.Model;
 
 namespace Carelake.Benchmarks;
@@ -17,6 +18,19 @@ internal static class Samples
     /// <summary>All resources of the first <paramref name="patients"/> generated patients (the shared network included).</summary>
     public static List<Resource> Generate(int patients, int seed = 7) =>
         new SyntheticDataGenerator(seed, ReferenceNow).Generate(patients).ToList();
+
+    /// <summary>Closes a benchmark's store and removes its temp folder (best effort: a file may still be held).</summary>
+    public static async System.Threading.Tasks.Task CloseAsync(CarelakeServices services, string dataDir)
+    {
+        await services.DisposeAsync();
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
 
     public static byte[] Json(string type) => FhirSerialization.ToJsonBytes(First(type));
 

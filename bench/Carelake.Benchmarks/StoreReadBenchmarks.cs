@@ -57,17 +57,7 @@ public class StoreReadBenchmarks
     }
 
     [GlobalCleanup]
-    public async System.Threading.Tasks.Task Cleanup()
-    {
-        await _services.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public System.Threading.Tasks.Task Cleanup() => Samples.CloseAsync(_services, _dataDir);
 
     [Benchmark]
     public Task<ResourceVersion?> PointRead() =>

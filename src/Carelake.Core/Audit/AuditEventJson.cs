@@ -190,33 +190,21 @@ public static class AuditEventJson
         }
     }
 
-    private static void Codings(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<Coding> codings)
+    private static void Codings(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<Coding> codings) => Array(json, name, codings, Coding);
+
+    private static void Concepts(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<CodeableConcept> concepts) => Array(json, name, concepts, Concept);
+
+    private static void Array<T>(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<T> items, Action<Utf8JsonWriter, T> write)
     {
-        if (codings.Count == 0)
+        if (items.Count == 0)
         {
             return;
         }
 
         json.WriteStartArray(name);
-        foreach (var coding in codings)
+        foreach (var item in items)
         {
-            Coding(json, coding);
-        }
-
-        json.WriteEndArray();
-    }
-
-    private static void Concepts(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<CodeableConcept> concepts)
-    {
-        if (concepts.Count == 0)
-        {
-            return;
-        }
-
-        json.WriteStartArray(name);
-        foreach (var concept in concepts)
-        {
-            Concept(json, concept);
+            write(json, item);
         }
 
         json.WriteEndArray();
