@@ -40,11 +40,7 @@ public static class AuditEventJson
                 json.WriteEndObject();
             }
 
-            if (audit.Type is { } type)
-            {
-                json.WritePropertyName("type"u8);
-                Coding(json, type);
-            }
+            Property(json, "type"u8, audit.Type, Coding);
 
             Codings(json, "subtype"u8, audit.Subtype);
             if (audit.Action is { } action)
@@ -70,18 +66,10 @@ public static class AuditEventJson
                 foreach (var agent in audit.Agent)
                 {
                     json.WriteStartObject();
-                    if (agent.Type is { } agentType)
-                    {
-                        json.WritePropertyName("type"u8);
-                        Concept(json, agentType);
-                    }
+                    Property(json, "type"u8, agent.Type, Concept);
 
                     Concepts(json, "role"u8, agent.Role);
-                    if (agent.Who is { } who)
-                    {
-                        json.WritePropertyName("who"u8);
-                        Reference(json, who);
-                    }
+                    Property(json, "who"u8, agent.Who, Reference);
 
                     if (agent.Requestor is { } requestor)
                     {
@@ -111,11 +99,7 @@ public static class AuditEventJson
             {
                 json.WriteStartObject("source"u8);
                 WriteOptional(json, "site"u8, source.Site);
-                if (source.Observer is { } observer)
-                {
-                    json.WritePropertyName("observer"u8);
-                    Reference(json, observer);
-                }
+                Property(json, "observer"u8, source.Observer, Reference);
 
                 Codings(json, "type"u8, source.Type);
                 json.WriteEndObject();
@@ -127,29 +111,13 @@ public static class AuditEventJson
                 foreach (var entity in audit.Entity)
                 {
                     json.WriteStartObject();
-                    if (entity.What is { } what)
-                    {
-                        json.WritePropertyName("what"u8);
-                        Reference(json, what);
-                    }
+                    Property(json, "what"u8, entity.What, Reference);
 
-                    if (entity.Type is { } entityType)
-                    {
-                        json.WritePropertyName("type"u8);
-                        Coding(json, entityType);
-                    }
+                    Property(json, "type"u8, entity.Type, Coding);
 
-                    if (entity.Role is { } role)
-                    {
-                        json.WritePropertyName("role"u8);
-                        Coding(json, role);
-                    }
+                    Property(json, "role"u8, entity.Role, Coding);
 
-                    if (entity.Lifecycle is { } lifecycle)
-                    {
-                        json.WritePropertyName("lifecycle"u8);
-                        Coding(json, lifecycle);
-                    }
+                    Property(json, "lifecycle"u8, entity.Lifecycle, Coding);
 
                     if (entity.Query is { } query)
                     {
@@ -193,6 +161,16 @@ public static class AuditEventJson
     private static void Codings(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<Coding> codings) => Array(json, name, codings, Coding);
 
     private static void Concepts(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<CodeableConcept> concepts) => Array(json, name, concepts, Concept);
+
+    private static void Property<T>(Utf8JsonWriter json, ReadOnlySpan<byte> name, T? value, Action<Utf8JsonWriter, T> write)
+        where T : class
+    {
+        if (value is not null)
+        {
+            json.WritePropertyName(name);
+            write(json, value);
+        }
+    }
 
     private static void Array<T>(Utf8JsonWriter json, ReadOnlySpan<byte> name, List<T> items, Action<Utf8JsonWriter, T> write)
     {
