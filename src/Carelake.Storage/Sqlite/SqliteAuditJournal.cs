@@ -48,7 +48,7 @@ internal sealed class SqliteAuditJournal : IDisposable
     private long _lastNumber;
     private long _chainedThrough;
     private List<Journaled> _pending = [];
-    private bool _failed;
+    private bool _rotate;
 
     private SqliteAuditJournal(string databasePath, bool fsync, int generation)
     {
@@ -226,15 +226,12 @@ internal sealed class SqliteAuditJournal : IDisposable
     {
         lock (_fileLock)
         {
-            if (_failed)
+            if (_rotate)
             {
-                // A failed write may have left part of a frame: nothing more may follow it in this segment.
-                throw new IOException("The audit journal could not be written earlier; restart the server.");
-            }
-
-            if (FailAppendsForTest)
-            {
-                throw new IOException("No space left on device (injected by a test).");
+                // A failed write may have left part of a frame: nothing may follow it in that segment (reading stops
+                // at a torn frame), so the journal goes on in a new one. If that fails too, so does this append.
+                CloseSegment();
+                _rotate = false;
             }
 
             var buffer = new MemoryStream();
@@ -249,26 +246,38 @@ internal sealed class SqliteAuditJournal : IDisposable
 
             try
             {
+                if (FailAppendsForTest)
+                {
+                    throw new IOException("No space left on device (injected by a test).");
+                }
+
                 _segment.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
                 _segment.Flush(flushToDisk: _fsync);
             }
             catch
             {
-                _failed = true;
+                _rotate = true;
                 throw;
             }
 
             _lastNumber = number;
             if (_segment.Length >= SegmentBytes)
             {
-                _closed.Add((_segment.Name, _lastNumber));
-                _segment.Dispose();
-                _generation++;
-                _segment = OpenSegment(_databasePath, _generation);
+                CloseSegment();
             }
 
             return journaled;
         }
+    }
+
+    /// <summary>Closes the current segment (deleted once its records are chained) and opens the next.</summary>
+    private void CloseSegment()
+    {
+        var next = OpenSegment(_databasePath, _generation + 1);
+        _closed.Add((_segment.Name, _lastNumber));
+        _segment.Dispose();
+        _generation++;
+        _segment = next;
     }
 
     private static FileStream OpenSegment(string databasePath, int generation) =>

@@ -44,6 +44,13 @@ public sealed class AuditFailureTests : IAsyncLifetime
         await RefuseAuditInsertsAsync(refuse: false);
         using var served = await _server.Client.GetAsync($"Patient/{patient}");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+
+        // Storage came back without a restart, and the read that was answered is in the trail (on SQLite the journal
+        // went on in a new segment after the failed append).
+        var reads = await _server.Services.AuditLog.SearchAsync(
+            new Carelake.Core.Audit.AuditQuery([("patient", [$"Patient/{patient}"]), ("subtype", ["read"]), ("outcome", ["0"])], null, null, 10, OldestFirst: false, After: null),
+            CancellationToken.None);
+        Assert.Single(reads);
     }
 
     [Fact]
