@@ -395,6 +395,79 @@ public sealed class ConditionalInteractionTests(TestServer server) : IClassFixtu
         Assert.Equal(files.Count, (await isolated.Client.GetResourceAsync<Bundle>("Patient?_summary=count")).Total);
     }
 
+    /// <summary>
+    /// A transaction large enough that its entries are parsed and scanned for conditional references on every core
+    /// (issue F3): the references still resolve once each and in entry order, so the first unresolvable one (by
+    /// entry index, not by which core finished first) is the one reported, and nothing is written.
+    /// </summary>
+    [Fact]
+    public async Task A_large_transactions_conditional_references_resolve_in_entry_order()
+    {
+        var mrn = Fhir.Unique("big");
+        var patient = await Client.CreateAsync(PatientWithMrn(mrn));
+        var code = Fhir.Unique("bigcode");
+        Observation Observation(string subject) => new()
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://example.org", code),
+            Subject = new ResourceReference(subject),
+        };
+
+        var good = new Bundle
+        {
+            Type = Bundle.BundleType.Transaction,
+            Entry = Enumerable.Range(0, 20).Select(_ => ConditionalPost($"urn:uuid:{Guid.NewGuid()}", Observation($"Patient?identifier={MrnSystem}|{mrn}"), null)).ToList(),
+        };
+        using (var response = await Client.PostAsync(string.Empty, Fhir.JsonContent(good)))
+        {
+            await Fhir.ExpectStatusAsync(response, HttpStatusCode.OK);
+        }
+
+        Assert.Equal(20, (await Client.SearchIdsAsync($"Observation?subject=Patient/{patient.Id}&code={code}&_count=100")).Count);
+
+        var family = Fhir.Unique("BigAmb");
+        await Client.CreateAsync(PatientWithMrn(Fhir.Unique("p"), family));
+        await Client.CreateAsync(PatientWithMrn(Fhir.Unique("q"), family));
+        var missing = Fhir.Unique("missing");
+        var bad = new Bundle
+        {
+            Type = Bundle.BundleType.Transaction,
+            Entry = Enumerable.Range(0, 20).Select(i => ConditionalPost($"urn:uuid:{Guid.NewGuid()}", Observation(i switch
+            {
+                13 => $"Patient?identifier={MrnSystem}|{missing}",
+                17 => $"Patient?family={family}",
+                _ => $"Patient?identifier={MrnSystem}|{mrn}",
+            }), null)).ToList(),
+        };
+        using var failed = await Client.PostAsync(string.Empty, Fhir.JsonContent(bad));
+        var outcome = await Fhir.ExpectOutcomeAsync(failed, HttpStatusCode.PreconditionFailed);
+        Assert.Contains("Bundle.entry[13]", outcome.Issue[0].Diagnostics, StringComparison.Ordinal);
+        Assert.Equal(20, (await Client.SearchIdsAsync($"Observation?subject=Patient/{patient.Id}&code={code}&_count=100")).Count);
+    }
+
+    /// <summary>A large transaction's entries are parsed in parallel; an invalid one is still a 400 that points at it.</summary>
+    [Fact]
+    public async Task An_invalid_resource_in_a_large_transaction_is_a_400_that_points_at_its_entry()
+    {
+        var code = Fhir.Unique("badentry");
+        var bundle = new Bundle
+        {
+            Type = Bundle.BundleType.Transaction,
+            Entry = Enumerable.Range(0, 40).Select(_ => ConditionalPost($"urn:uuid:{Guid.NewGuid()}", new Observation
+            {
+                Status = ObservationStatus.Final,
+                Code = new CodeableConcept("http://example.org", code),
+            }, null)).ToList(),
+        };
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Fhir.ToJson(bundle))!;
+        json["entry"]![11]!["resource"]!["effectiveDateTime"] = "not a date";
+
+        using var response = await Client.PostAsync(string.Empty, Fhir.JsonContent(json.ToJsonString()));
+        var outcome = await Fhir.ExpectOutcomeAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains(outcome.Issue, i => i.Expression.Any(e => e?.StartsWith("Bundle.entry[11].resource", StringComparison.Ordinal) == true));
+        Assert.Empty(await Client.SearchIdsAsync($"Observation?code={code}"));
+    }
+
     private static Identifier? FirstIdentifier(Resource resource) => resource switch
     {
         Patient p => p.Identifier.FirstOrDefault(),
