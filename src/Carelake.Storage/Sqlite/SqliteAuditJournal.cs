@@ -344,7 +344,7 @@ internal sealed class SqliteAuditJournal : IDisposable
         while (offset + FrameHeader <= bytes.Length)
         {
             var length = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(offset));
-            if (length <= 0 || offset + FrameHeader + length > bytes.Length)
+            if (length <= 0 || (long)offset + FrameHeader + length > bytes.Length)
             {
                 break;
             }
@@ -356,23 +356,41 @@ internal sealed class SqliteAuditJournal : IDisposable
                 break;
             }
 
-            using var reader = new BinaryReader(new MemoryStream(bytes, offset + FrameHeader, length, writable: false), Encoding.UTF8);
+            if (ParseFrame(bytes, offset + FrameHeader, length) is not { } record)
+            {
+                break;
+            }
+
+            records.Add(record);
+            offset += FrameHeader + length;
+        }
+
+        return records;
+    }
+
+    /// <summary>One frame's record; null when its body does not decode (a checksum that matched by chance).</summary>
+    private static ResourceWrite? ParseFrame(byte[] bytes, int start, int length)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(bytes, start, length, writable: false), Encoding.UTF8);
             reader.ReadInt64();
             var id = reader.ReadString();
             var recorded = reader.ReadInt64();
             var count = reader.ReadInt32();
-            var keys = new List<(string, string)>(count);
+            var keys = new List<(string, string)>(Math.Min(count, 1024));
             for (var i = 0; i < count; i++)
             {
                 keys.Add((reader.ReadString(), reader.ReadString()));
             }
 
             var payload = reader.ReadBytes(reader.ReadInt32());
-            records.Add(new ResourceWrite(AuditChain.ResourceType, id, 1, 0, new DateTimeOffset(recorded, TimeSpan.Zero), "POST", payload, [new AuditKeys(recorded, keys)]));
-            offset += FrameHeader + length;
+            return new ResourceWrite(AuditChain.ResourceType, id, 1, 0, new DateTimeOffset(recorded, TimeSpan.Zero), "POST", payload, [new AuditKeys(recorded, keys)]);
         }
-
-        return records;
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException or IOException or OverflowException)
+        {
+            return null;
+        }
     }
 
     private sealed record Queued(ResourceWrite Record, TaskCompletionSource Done);
