@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using Carelake.Hosting;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -157,6 +158,7 @@ public static class AuthServices
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.OnRejected = (context, cancellationToken) => WriteRateLimitedAsync(context, cancellationToken);
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
                 IsRateLimited(http.Request.Path)
                     ? RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
@@ -217,6 +219,32 @@ public static class AuthServices
         }
 
         return forwarded;
+    }
+
+    /// <summary>
+    /// A refusal a person or a client can act on: when to retry (Retry-After), and a body in the endpoint's own form —
+    /// an OAuth error object for the token and introspection endpoints, a page for the sign-in and authorize pages.
+    /// </summary>
+    private static async ValueTask WriteRateLimitedAsync(OnRejectedContext context, CancellationToken cancellationToken)
+    {
+        var http = context.HttpContext;
+        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 60;
+        var message = $"Too many requests from this address. Try again in {seconds} seconds.";
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        http.Response.Headers.CacheControl = "no-store";
+        if (http.Request.Path.StartsWithSegments("/auth/login", StringComparison.Ordinal) || http.Request.Path.StartsWithSegments("/auth/authorize", StringComparison.Ordinal))
+        {
+            http.Response.ContentType = "text/html; charset=utf-8";
+            await http.Response.WriteAsync(
+                $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Too many attempts</title></head><body><main><h1>Too many attempts</h1><p>{System.Net.WebUtility.HtmlEncode(message)}</p></main></body></html>",
+                cancellationToken);
+            return;
+        }
+
+        http.Response.ContentType = "application/json";
+        await http.Response.WriteAsync(
+            System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "temporarily_unavailable", ["error_description"] = message }),
+            cancellationToken);
     }
 
     private static bool IsRateLimited(PathString path) =>

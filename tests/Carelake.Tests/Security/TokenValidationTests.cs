@@ -247,17 +247,32 @@ public sealed class TokenValidationTests : IAsyncLifetime
         {
             var auth = new AuthClient(limited);
             var statuses = new List<HttpStatusCode>();
+            string lastBody = string.Empty;
+            TimeSpan? retryAfter = null;
             for (var i = 0; i < 5; i++)
             {
                 using var response = await auth.TokenAsync(new() { ["grant_type"] = "client_credentials", ["client_id"] = "nobody" });
                 statuses.Add(response.StatusCode);
+                lastBody = await response.Content.ReadAsStringAsync();
+                retryAfter = response.Headers.RetryAfter?.Delta;
             }
 
             Assert.Equal(HttpStatusCode.TooManyRequests, statuses[^1]);
             Assert.DoesNotContain(HttpStatusCode.TooManyRequests, statuses.Take(3));
-            // The login page shares the budget of the same client address; the FHIR metadata does not.
+            // The refusal says when to retry, in the token endpoint's own (OAuth error) form.
+            Assert.InRange(retryAfter!.Value.TotalSeconds, 1, 60);
+            using (var error = System.Text.Json.JsonDocument.Parse(lastBody))
+            {
+                Assert.Equal("temporarily_unavailable", error.RootElement.GetProperty("error").GetString());
+                Assert.Contains("Try again in", error.RootElement.GetProperty("error_description").GetString(), StringComparison.Ordinal);
+            }
+
+            // The login page shares the budget of the same client address (and answers with a page); the FHIR metadata does not.
             using var login = await auth.Browser.GetAsync("auth/login");
             Assert.Equal(HttpStatusCode.TooManyRequests, login.StatusCode);
+            Assert.Equal("text/html", login.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("Too many attempts", await login.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.NotNull(login.Headers.RetryAfter);
             using var client = new HttpClient();
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(limited.BaseUrl + "/metadata")).StatusCode);
         }
