@@ -42,9 +42,7 @@ internal static class PostgresAuditAppender
             }
         }
 
-        var keySeqs = new List<long>();
-        var kinds = new List<string>();
-        var values = new List<string>();
+        var postings = new AuditPostingBuilder();
         var batch = new NpgsqlBatch(connection, transaction);
         await using (batch)
         {
@@ -62,21 +60,19 @@ internal static class PostgresAuditAppender
                 insert.Parameters.Add(new NpgsqlParameter { Value = previous });
                 insert.Parameters.Add(new NpgsqlParameter { Value = hash });
                 batch.BatchCommands.Add(insert);
-                foreach (var (kind, value) in keys.Keys)
-                {
-                    keySeqs.Add(seq);
-                    kinds.Add(kind);
-                    values.Add(value);
-                }
-
+                postings.Add(seq, keys);
                 previous = hash;
             }
 
-            var keyInsert = new NpgsqlBatchCommand("INSERT INTO audit_key (seq, kind, value) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])");
-            keyInsert.Parameters.Add(new NpgsqlParameter { Value = keySeqs.ToArray() });
-            keyInsert.Parameters.Add(new NpgsqlParameter { Value = kinds.ToArray() });
-            keyInsert.Parameters.Add(new NpgsqlParameter { Value = values.ToArray() });
-            batch.BatchCommands.Add(keyInsert);
+            var built = postings.Build();
+            var postingInsert = new NpgsqlBatchCommand(
+                "INSERT INTO audit_posting (kind, value, first_seq, last_seq, more) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bytea[])");
+            postingInsert.Parameters.Add(new NpgsqlParameter { Value = built.Select(p => p.Kind).ToArray() });
+            postingInsert.Parameters.Add(new NpgsqlParameter { Value = built.Select(p => p.Value).ToArray() });
+            postingInsert.Parameters.Add(new NpgsqlParameter { Value = built.Select(p => p.First).ToArray() });
+            postingInsert.Parameters.Add(new NpgsqlParameter { Value = built.Select(p => p.Last).ToArray() });
+            postingInsert.Parameters.Add(new NpgsqlParameter { Value = built.Select(p => p.More).ToArray() });
+            batch.BatchCommands.Add(postingInsert);
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
     }

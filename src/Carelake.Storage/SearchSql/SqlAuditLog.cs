@@ -63,38 +63,88 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
     public async IAsyncEnumerable<AuditChainRow> ReadChainAsync(long fromSeq, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken);
-        // Two cursors in position order, merged: records and their keys.
+        // Two cursors in position order, merged: records, and the postings of their keys by first position. A
+        // record's keys come from postings whose first position is at or before it, so they are all loaded when
+        // the record is reached; positions a posting names that hold no record are left to FirstOrphanKeyAsync.
         await using var eventConnection = await _open(cancellationToken);
-        await using var keyConnection = await _open(cancellationToken);
+        await using var postingConnection = await _open(cancellationToken);
         await using var events = Command(eventConnection, "SELECT seq, id, payload, prev_hash, hash FROM audit_event WHERE seq >= @from ORDER BY seq", ("from", fromSeq));
-        await using var keys = Command(keyConnection, "SELECT seq, kind, value FROM audit_key WHERE seq >= @from ORDER BY seq, kind, value", ("from", fromSeq));
         await using var eventReader = await events.ExecuteReaderAsync(cancellationToken);
-        await using var keyReader = await keys.ExecuteReaderAsync(cancellationToken);
-        var hasKey = await keyReader.ReadAsync(cancellationToken);
+        await using var postings = new PostingCursor(postingConnection);
+        var pending = new Dictionary<long, List<(string, string)>>();
         while (await eventReader.ReadAsync(cancellationToken))
         {
             var seq = eventReader.GetInt64(0);
-            var rowKeys = new List<(string, string)>();
-            while (hasKey && keyReader.GetInt64(0) <= seq)
+            while (await postings.NextStartingAtOrBeforeAsync(seq, cancellationToken) is { } posting)
             {
-                if (keyReader.GetInt64(0) == seq)
+                foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
                 {
-                    rowKeys.Add((keyReader.GetString(1), keyReader.GetString(2)));
-                }
+                    if (position >= seq)
+                    {
+                        if (!pending.TryGetValue(position, out var keys))
+                        {
+                            pending[position] = keys = [];
+                        }
 
-                hasKey = await keyReader.ReadAsync(cancellationToken);
+                        keys.Add((posting.Kind, posting.Value));
+                    }
+                }
             }
 
-            yield return new AuditChainRow(seq, eventReader.GetString(1), Bytes(eventReader, 2), Bytes(eventReader, 3), Bytes(eventReader, 4), rowKeys);
+            pending.Remove(seq, out var rowKeys);
+            yield return new AuditChainRow(seq, eventReader.GetString(1), Bytes(eventReader, 2), Bytes(eventReader, 3), Bytes(eventReader, 4), rowKeys ?? []);
         }
     }
 
     public async Task<long?> FirstOrphanKeyAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await _open(cancellationToken);
-        await using var command = Command(connection, "SELECT MIN(k.seq) FROM audit_key k LEFT JOIN audit_event e ON e.seq = k.seq WHERE e.seq IS NULL");
-        var value = await command.ExecuteScalarAsync(cancellationToken);
-        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+        // Every position a posting names must hold a record, except those retention removed (below the first record).
+        await using var eventConnection = await _open(cancellationToken);
+        await using var postingConnection = await _open(cancellationToken);
+        await using var events = Command(eventConnection, "SELECT seq FROM audit_event ORDER BY seq");
+        await using var eventReader = await events.ExecuteReaderAsync(cancellationToken);
+        await using var postings = new PostingCursor(postingConnection);
+        var named = new PriorityQueue<long, long>();
+        long? firstRecord = null;
+        while (await eventReader.ReadAsync(cancellationToken))
+        {
+            var seq = eventReader.GetInt64(0);
+            firstRecord ??= seq;
+            while (await postings.NextStartingAtOrBeforeAsync(seq, cancellationToken) is { } posting)
+            {
+                foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
+                {
+                    named.Enqueue(position, position);
+                }
+            }
+
+            while (named.TryPeek(out var position, out _) && position <= seq)
+            {
+                named.Dequeue();
+                if (position < seq && position >= firstRecord)
+                {
+                    return position;
+                }
+            }
+        }
+
+        while (await postings.NextStartingAtOrBeforeAsync(long.MaxValue, cancellationToken) is { } posting)
+        {
+            foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
+            {
+                named.Enqueue(position, position);
+            }
+        }
+
+        while (named.TryDequeue(out var position, out _))
+        {
+            if (firstRecord is null || position >= firstRecord)
+            {
+                return position;
+            }
+        }
+
+        return null;
     }
 
     public async Task<IReadOnlyList<AuditCheckpoint>> CheckpointsAsync(CancellationToken cancellationToken)
@@ -129,21 +179,70 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
     public async Task<IReadOnlyList<AuditHit>> SearchAsync(AuditQuery query, CancellationToken cancellationToken)
     {
         await FlushAsync(cancellationToken);
+        await using var connection = await _open(cancellationToken);
+        if (query.Keys.Count == 0)
+        {
+            return await ReadHitsAsync(connection, query, null, query.Count, cancellationToken);
+        }
+
+        // Driven by the postings of the asked keys only ("every access to patient X in a year" reads that patient's
+        // rows): the positions of each parameter (any of its values), intersected across parameters, then the
+        // records themselves in pages, where the date bounds apply.
+        var (after, before) = (query.After, query.Before);
+        if (query.RecordedFrom is { } from)
+        {
+            // The first position recorded in the range bounds the postings to read (exact: nothing earlier qualifies).
+            var first = await ScalarAsync(connection, "SELECT MIN(seq) FROM audit_event WHERE recorded >= @from", ("from", from), cancellationToken);
+            after = first is null ? long.MaxValue - 1 : Math.Max(after ?? long.MinValue, first.Value - 1);
+        }
+
+        if (query.RecordedTo is { } to)
+        {
+            var last = await ScalarAsync(connection, "SELECT MAX(seq) FROM audit_event WHERE recorded <= @to", ("to", to), cancellationToken);
+            before = last is null ? long.MinValue + 1 : Math.Min(before ?? long.MaxValue, last.Value + 1);
+        }
+
+        long[]? candidates = null;
+        for (var g = 0; g < query.Keys.Count && candidates is not { Length: 0 }; g++)
+        {
+            var positions = await PositionsAsync(connection, query.Keys[g], after, before, cancellationToken);
+            candidates = candidates is null ? positions : Intersect(candidates, positions);
+        }
+
+        var hits = new List<AuditHit>();
+        const int page = 256;
+        var ordered = query.OldestFirst ? candidates! : candidates!.Reverse().ToArray();
+        for (var start = 0; start < ordered.Length && hits.Count < query.Count; start += page)
+        {
+            var chunk = ordered.AsSpan(start, Math.Min(page, ordered.Length - start)).ToArray();
+            hits.AddRange(await ReadHitsAsync(connection, query, chunk, query.Count - hits.Count, cancellationToken));
+        }
+
+        return hits;
+    }
+
+    private static async Task<long?> ScalarAsync(DbConnection connection, string sql, (string, object) parameter, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, sql, parameter);
+        var value = await command.ExecuteScalarAsync(cancellationToken);
+        return value is null or DBNull ? null : Convert.ToInt64(value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The records in the query's order, bounds and limit; only those at <paramref name="positions"/> when given.</summary>
+    private static async Task<List<AuditHit>> ReadHitsAsync(DbConnection connection, AuditQuery query, long[]? positions, int limit, CancellationToken cancellationToken)
+    {
         var sql = new StringBuilder("SELECT e.seq, e.id, e.recorded, e.payload FROM audit_event e WHERE 1 = 1");
         var parameters = new List<(string, object)>();
-        for (var g = 0; g < query.Keys.Count; g++)
+        if (positions is not null)
         {
-            var (kind, values) = query.Keys[g];
-            // Driven by the key index: "every access to patient X in a year" reads that patient's rows only.
-            sql.Append(CultureInfo.InvariantCulture, $" AND e.seq IN (SELECT k.seq FROM audit_key k WHERE k.kind = @k{g} AND k.value IN (");
-            parameters.Add(($"k{g}", kind));
-            for (var v = 0; v < values.Count; v++)
+            sql.Append(" AND e.seq IN (");
+            for (var i = 0; i < positions.Length; i++)
             {
-                sql.Append(v == 0 ? string.Empty : ", ").Append(CultureInfo.InvariantCulture, $"@k{g}v{v}");
-                parameters.Add(($"k{g}v{v}", values[v]));
+                sql.Append(i == 0 ? string.Empty : ", ").Append(CultureInfo.InvariantCulture, $"@p{i}");
+                parameters.Add(($"p{i}", positions[i]));
             }
 
-            sql.Append("))");
+            sql.Append(')');
         }
 
         if (query.RecordedFrom is { } from)
@@ -171,8 +270,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         }
 
         sql.Append(query.OldestFirst ? " ORDER BY e.seq ASC" : " ORDER BY e.seq DESC").Append(" LIMIT @count");
-        parameters.Add(("count", query.Count));
-        await using var connection = await _open(cancellationToken);
+        parameters.Add(("count", limit));
         await using var command = Command(connection, sql.ToString(), [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var hits = new List<AuditHit>();
@@ -182,6 +280,82 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         }
 
         return hits;
+    }
+
+    /// <summary>The positions, ascending and distinct, of the records that carry any of the key's values (within the paging bounds).</summary>
+    private static async Task<long[]> PositionsAsync(DbConnection connection, (string Kind, IReadOnlyList<string> Values) key, long? after, long? before, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder("SELECT first_seq, more FROM audit_posting WHERE kind = @kind AND value IN (");
+        var parameters = new List<(string, object)> { ("kind", key.Kind) };
+        for (var v = 0; v < key.Values.Count; v++)
+        {
+            sql.Append(v == 0 ? string.Empty : ", ").Append(CultureInfo.InvariantCulture, $"@v{v}");
+            parameters.Add(($"v{v}", key.Values[v]));
+        }
+
+        sql.Append(')');
+        if (after is { } lower)
+        {
+            sql.Append(" AND last_seq > @after");
+            parameters.Add(("after", lower));
+        }
+
+        if (before is { } upper)
+        {
+            sql.Append(" AND first_seq < @before");
+            parameters.Add(("before", upper));
+        }
+
+        await using var command = Command(connection, sql.ToString(), [.. parameters]);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var positions = new List<long>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var more = reader.IsDBNull(1) ? null : Bytes(reader, 1);
+            foreach (var position in AuditPostingBuilder.Positions(reader.GetInt64(0), more))
+            {
+                if ((after is null || position > after) && (before is null || position < before))
+                {
+                    positions.Add(position);
+                }
+            }
+        }
+
+        positions.Sort();
+        var distinct = new List<long>(positions.Count);
+        foreach (var position in positions)
+        {
+            if (distinct.Count == 0 || distinct[^1] != position)
+            {
+                distinct.Add(position);
+            }
+        }
+
+        return [.. distinct];
+    }
+
+    private static long[] Intersect(long[] a, long[] b)
+    {
+        var both = new List<long>(Math.Min(a.Length, b.Length));
+        for (int i = 0, j = 0; i < a.Length && j < b.Length;)
+        {
+            if (a[i] == b[j])
+            {
+                both.Add(a[i]);
+                i++;
+                j++;
+            }
+            else if (a[i] < b[j])
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        return [.. both];
     }
 
     public async Task<AuditHit?> ReadAsync(string id, CancellationToken cancellationToken)
@@ -206,7 +380,8 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
             await allow.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var keys = Command(connection, "DELETE FROM audit_key WHERE seq <= @seq", ("seq", throughSeq));
+        // A posting that also names later records stays (its earlier positions are simply no longer found).
+        await using var keys = Command(connection, "DELETE FROM audit_posting WHERE last_seq <= @seq", ("seq", throughSeq));
         keys.Transaction = transaction;
         await keys.ExecuteNonQueryAsync(cancellationToken);
         await using var events = Command(connection, "DELETE FROM audit_event WHERE seq <= @seq", ("seq", throughSeq));
@@ -245,5 +420,58 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         }
 
         return command;
+    }
+
+    /// <summary>The postings in first-position order, read on demand.</summary>
+    private sealed class PostingCursor(DbConnection connection) : IAsyncDisposable
+    {
+        private DbCommand? _command;
+        private DbDataReader? _reader;
+        private AuditPosting? _next;
+        private bool _done;
+
+        /// <summary>The next posting if it starts at or before <paramref name="position"/>; null otherwise (it stays next).</summary>
+        public async Task<AuditPosting?> NextStartingAtOrBeforeAsync(long position, CancellationToken cancellationToken)
+        {
+            if (_reader is null)
+            {
+                _command = Command(connection, "SELECT kind, value, first_seq, last_seq, more FROM audit_posting ORDER BY first_seq");
+                _reader = await _command.ExecuteReaderAsync(cancellationToken);
+            }
+
+            if (_next is null && !_done)
+            {
+                if (await _reader.ReadAsync(cancellationToken))
+                {
+                    _next = new AuditPosting(_reader.GetString(0), _reader.GetString(1), _reader.GetInt64(2), _reader.GetInt64(3), _reader.IsDBNull(4) ? null : Bytes(_reader, 4));
+                }
+                else
+                {
+                    _done = true;
+                }
+            }
+
+            if (_next is null || _next.First > position)
+            {
+                return null;
+            }
+
+            var posting = _next;
+            _next = null;
+            return posting;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_reader is not null)
+            {
+                await _reader.DisposeAsync();
+            }
+
+            if (_command is not null)
+            {
+                await _command.DisposeAsync();
+            }
+        }
     }
 }

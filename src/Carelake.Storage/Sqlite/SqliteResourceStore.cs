@@ -306,6 +306,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
             }
         }
 
+        appender.Flush();
         transaction.Commit();
     }
 

@@ -143,6 +143,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     : Apply(batch[i].Writes);
             }
 
+            _audit.Flush();
             transaction.Commit();
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)

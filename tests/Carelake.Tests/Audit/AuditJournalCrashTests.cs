@@ -1,7 +1,8 @@
 using System.Net;
 using System.Text;
+using Carelake.Core.Audit;
+using Carelake.Storage.SearchSql;
 using Carelake.Tests.Infrastructure;
-using Microsoft.Data.Sqlite;
 using Task = System.Threading.Tasks.Task;
 
 namespace Carelake.Tests.Audit;
@@ -55,26 +56,21 @@ public sealed class AuditJournalCrashTests : IDisposable
         await using (var restarted = await ServerProcess.StartAsync(_dataDir, "--dev"))
         {
             // Chained at start, before the server answers; the journal files are gone.
-            Assert.Equal(reads, CountReadsOf(patient));
+            Assert.Equal(reads, await CountReadsOfAsync(patient));
             Assert.DoesNotContain(Directory.GetFiles(_dataDir, "carelake.db-audit.*"), f => new FileInfo(f).Length > 0);
             Assert.Equal(0, await restarted.TerminateAsync());
         }
 
         var (exitCode, output) = await ServerProcess.RunCliAsync("audit", "verify", "--data-dir", _dataDir);
         Assert.True(exitCode == 0, output);
-        Assert.Equal(reads, CountReadsOf(patient));
+        Assert.Equal(reads, await CountReadsOfAsync(patient));
     }
 
-    private long CountReadsOf(string patient)
+    private async Task<int> CountReadsOfAsync(string patient)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dataDir, "carelake.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT count(*) FROM audit_key s JOIN audit_key p ON p.seq = s.seq
-            WHERE s.kind = 'subtype' AND s.value = 'read' AND p.kind = 'patient' AND p.value = $patient
-            """;
-        command.Parameters.AddWithValue("$patient", "Patient/" + patient);
-        return (long)command.ExecuteScalar()!;
+        // Through the trail's search (the key postings), as GET AuditEvent?subtype=read&patient=… reads it.
+        await using var log = SqlAuditLog.Sqlite(Path.Combine(_dataDir, "carelake.db"));
+        var hits = await log.SearchAsync(new AuditQuery([("subtype", ["read"]), ("patient", ["Patient/" + patient])], null, null, 1000, true, null), CancellationToken.None);
+        return hits.Count;
     }
 }

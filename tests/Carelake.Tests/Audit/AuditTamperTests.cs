@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Carelake.Audit;
+using Carelake.Core.Audit;
 using Carelake.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,7 +57,7 @@ public sealed class AuditTamperTests : IAsyncLifetime
     [Fact]
     public async Task A_deleted_record_is_detected_at_its_position()
     {
-        const string sql = "DELETE FROM audit_key WHERE seq = 2; DELETE FROM audit_event WHERE seq = 2";
+        const string sql = "DELETE FROM audit_event WHERE seq = 2";
         await TamperAsync(sql, sql);
 
         var (exitCode, output) = await VerifyAsync();
@@ -69,9 +70,7 @@ public sealed class AuditTamperTests : IAsyncLifetime
     public async Task Two_swapped_records_are_detected_at_the_first_of_them()
     {
         const string sql =
-            "UPDATE audit_key SET seq = -2 WHERE seq = 2; UPDATE audit_event SET seq = -2 WHERE seq = 2; " +
-            "UPDATE audit_key SET seq = 2 WHERE seq = 4; UPDATE audit_event SET seq = 2 WHERE seq = 4; " +
-            "UPDATE audit_key SET seq = 4 WHERE seq = -2; UPDATE audit_event SET seq = 4 WHERE seq = -2";
+            "UPDATE audit_event SET seq = -2 WHERE seq = 2; UPDATE audit_event SET seq = 2 WHERE seq = 4; UPDATE audit_event SET seq = 4 WHERE seq = -2";
         await TamperAsync(sql, sql);
 
         var (exitCode, output) = await VerifyAsync();
@@ -83,7 +82,7 @@ public sealed class AuditTamperTests : IAsyncLifetime
     [Fact]
     public async Task Cutting_off_the_newest_records_is_detected_by_the_signed_checkpoint()
     {
-        const string sql = "DELETE FROM audit_key WHERE seq >= 4; DELETE FROM audit_event WHERE seq >= 4";
+        const string sql = "DELETE FROM audit_posting WHERE first_seq >= 4; DELETE FROM audit_event WHERE seq >= 4";
         await TamperAsync(sql, sql);
 
         var (exitCode, output) = await VerifyAsync();
@@ -93,14 +92,45 @@ public sealed class AuditTamperTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_key_altered_to_hide_a_record_from_patient_queries_is_detected()
+    public async Task A_key_removed_to_hide_a_record_from_queries_is_detected()
     {
-        await TamperAsync("DELETE FROM audit_key WHERE seq = 5 AND kind = 'subtype'", "DELETE FROM audit_key WHERE seq = 5 AND kind = 'subtype'");
+        // The attacker rewrites the posting of the record's subtype without position 5 (the other records keep it).
+        await TamperAsync(string.Empty, string.Empty);
+        await using (var connection = await OpenAsync())
+        {
+            await RemovePositionAsync(connection, "subtype", 5);
+        }
 
         var (exitCode, output) = await VerifyAsync();
 
         Assert.Equal(1, exitCode);
         Assert.Contains("first bad position 5", output, StringComparison.Ordinal);
+        Assert.Contains("search keys", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_added_to_put_a_record_into_another_patients_queries_is_detected()
+    {
+        const string sql = "INSERT INTO audit_posting (kind, value, first_seq, last_seq, more) VALUES ('patient', 'Patient/someone-else', 3, 3, NULL)";
+        await TamperAsync(sql, sql);
+
+        var (exitCode, output) = await VerifyAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad position 3", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_naming_a_position_without_a_record_is_detected()
+    {
+        const string sql = "INSERT INTO audit_posting (kind, value, first_seq, last_seq, more) VALUES ('patient', 'Patient/someone-else', 900, 900, NULL)";
+        await TamperAsync(sql, sql);
+
+        var (exitCode, output) = await VerifyAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("first bad position 900", output, StringComparison.Ordinal);
+        Assert.Contains("inserted keys", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -137,8 +167,61 @@ public sealed class AuditTamperTests : IAsyncLifetime
         await using var connection = await OpenAsync();
         await using var command = connection.CreateCommand();
         command.CommandText = _server.ConnectionString is null
-            ? "PRAGMA busy_timeout = 30000; DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_key_no_update; DROP TRIGGER audit_event_no_delete; DROP TRIGGER audit_key_no_delete; " + sqlite
-            : "ALTER TABLE audit_event DISABLE TRIGGER USER; ALTER TABLE audit_key DISABLE TRIGGER USER; " + postgres;
+            ? "PRAGMA busy_timeout = 30000; DROP TRIGGER audit_event_no_update; DROP TRIGGER audit_posting_no_update; DROP TRIGGER audit_event_no_delete; DROP TRIGGER audit_posting_no_delete; " + sqlite
+            : "ALTER TABLE audit_event DISABLE TRIGGER USER; ALTER TABLE audit_posting DISABLE TRIGGER USER; " + postgres;
         await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Rewrites the posting of <paramref name="kind"/> that names <paramref name="position"/> without it.</summary>
+    private static async Task RemovePositionAsync(DbConnection connection, string kind, long position)
+    {
+        var postings = new List<(string Value, long First, List<long> Positions)>();
+        await using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT value, first_seq, more FROM audit_posting WHERE kind = @kind AND first_seq <= @position AND last_seq >= @position";
+            AddParameter(select, "kind", kind);
+            AddParameter(select, "position", position);
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                var more = reader.IsDBNull(2) ? null : (byte[])reader.GetValue(2);
+                postings.Add((reader.GetString(0), reader.GetInt64(1), AuditPostingBuilder.Positions(reader.GetInt64(1), more)));
+            }
+        }
+
+        var (value, first, positions) = Assert.Single(postings, p => p.Positions.Contains(position));
+        positions.Remove(position);
+        var gaps = new List<byte>();
+        for (var i = 1; i < positions.Count; i++)
+        {
+            for (var gap = (ulong)(positions[i] - positions[i - 1]); ; gap >>= 7)
+            {
+                gaps.Add((byte)(gap < 0x80 ? gap : (gap & 0x7F) | 0x80));
+                if (gap < 0x80)
+                {
+                    break;
+                }
+            }
+        }
+
+        await using var update = connection.CreateCommand();
+        update.CommandText = positions.Count == 0
+            ? "DELETE FROM audit_posting WHERE kind = @kind AND value = @value AND first_seq = @first"
+            : "UPDATE audit_posting SET first_seq = @newFirst, last_seq = @newLast, more = @more WHERE kind = @kind AND value = @value AND first_seq = @first";
+        AddParameter(update, "kind", kind);
+        AddParameter(update, "value", value);
+        AddParameter(update, "first", first);
+        AddParameter(update, "newFirst", positions.Count == 0 ? 0L : positions[0]);
+        AddParameter(update, "newLast", positions.Count == 0 ? 0L : positions[^1]);
+        AddParameter(update, "more", gaps.Count == 0 ? DBNull.Value : gaps.ToArray());
+        Assert.Equal(1, await update.ExecuteNonQueryAsync());
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 }
