@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { clientsKey, type ClientAccount } from "../../admin";
 import { useAuth } from "../../auth";
+import { FormActions } from "../../components/FormActions";
 import { ErrorMessage, Loading } from "../../components/Status";
 import { apiGet, apiSend } from "../../fhir";
 import { useDraft } from "../../useDraft";
@@ -174,21 +175,16 @@ export function Clients() {
             </span>
           </div>
           {add.isError && <ErrorMessage title="The client was not registered" error={add.error} />}
-          <div className="field actions">
-            <button type="submit" className="primary" disabled={add.isPending}>
-              {add.isPending ? "Registering…" : "Register client"}
-            </button>
-            <button
-              type="button"
-              onClick={() => {
-                setAdding(false);
-                draft.clear();
-                add.reset();
-              }}
-            >
-              Cancel
-            </button>
-          </div>
+          <FormActions
+            pending={add.isPending}
+            submit="Register client"
+            submitting="Registering…"
+            onCancel={() => {
+              setAdding(false);
+              draft.clear();
+              add.reset();
+            }}
+          />
         </form>
       )}
       {clients.isPending && <Loading label="Loading clients…" />}

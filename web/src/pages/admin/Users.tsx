@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Link } from "react-router-dom";
 import { USER_ROLES, usersKey, type UserAccount } from "../../admin";
 import { useAuth } from "../../auth";
+import { FormActions } from "../../components/FormActions";
 import { ErrorMessage, Loading } from "../../components/Status";
 import { apiGet, apiSend } from "../../fhir";
 import { useDraft } from "../../useDraft";
@@ -121,21 +122,16 @@ export function Users() {
             </span>
           </div>
           {add.isError && <ErrorMessage title="The user was not created" error={add.error} />}
-          <div className="field actions">
-            <button type="submit" className="primary" disabled={add.isPending}>
-              {add.isPending ? "Creating…" : "Create user"}
-            </button>
-            <button
-              type="button"
-              onClick={() => {
-                setAdding(false);
-                draft.clear();
-                add.reset();
-              }}
-            >
-              Cancel
-            </button>
-          </div>
+          <FormActions
+            pending={add.isPending}
+            submit="Create user"
+            submitting="Creating…"
+            onCancel={() => {
+              setAdding(false);
+              draft.clear();
+              add.reset();
+            }}
+          />
         </form>
       )}
       {users.isPending && <Loading label="Loading users…" />}
