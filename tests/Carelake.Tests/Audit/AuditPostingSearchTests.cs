@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Carelake.Core.Audit;
 using Carelake.Core.Fhir;
 using Carelake.Core.Storage;
@@ -5,6 +6,7 @@ using Carelake.Hosting;
 using Carelake.Tests.Infrastructure;
 using Hl7.Fhir.Model;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Task = System.Threading.Tasks.Task;
 
 namespace Carelake.Tests.Audit;
@@ -63,13 +65,12 @@ public sealed class AuditPostingSearchTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Provider", "SqliteOnly")]
     public async Task A_trail_stored_with_one_row_per_key_is_migrated_and_still_verifies_and_is_found()
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "carelake-tests", "audit-postings-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var options = new CarelakeOptions { DataDir = dataDir };
+            var options = await TestPostgres.OptionsForAsync(dataDir);
             List<long> before;
             await using (var services = await CarelakeServices.OpenAsync(options, TimeProvider.System, CancellationToken.None))
             {
@@ -78,7 +79,7 @@ public sealed class AuditPostingSearchTests : IAsyncLifetime
             }
 
             Assert.NotEmpty(before);
-            DowngradeToOneRowPerKey(Path.Combine(dataDir, "carelake.db"));
+            await DowngradeToOneRowPerKeyAsync(options);
 
             await using (var services = await CarelakeServices.OpenAsync(options, TimeProvider.System, CancellationToken.None))
             {
@@ -132,47 +133,64 @@ public sealed class AuditPostingSearchTests : IAsyncLifetime
         && (query.After is not { } after || record.Seq > after)
         && (query.Before is not { } upper || record.Seq < upper);
 
-    /// <summary>Rewrites the key index as the 0011 migration left it (audit_key, one row per record and key).</summary>
-    private static void DowngradeToOneRowPerKey(string databasePath)
+    /// <summary>Rewrites the key index as the earlier migrations left it (audit_key, one row per record and key; SQLite 0011, PostgreSQL 0003).</summary>
+    private static async Task DowngradeToOneRowPerKeyAsync(CarelakeOptions options)
     {
-        using var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
-        connection.Open();
-        using var transaction = connection.BeginTransaction();
+        var postgres = options.Database.ConnectionString is not null;
+        await using DbConnection connection = postgres
+            ? new NpgsqlConnection(options.Database.ConnectionString)
+            : new SqliteConnection($"Data Source={options.DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
         var rows = new List<(long Seq, string Kind, string Value)>();
-        using (var select = connection.CreateCommand())
+        await using (var select = Command(connection, transaction, "SELECT kind, value, first_seq, more FROM audit_posting"))
+        await using (var reader = await select.ExecuteReaderAsync())
         {
-            select.CommandText = "SELECT kind, value, first_seq, more FROM audit_posting";
-            using var reader = select.ExecuteReader();
-            while (reader.Read())
+            while (await reader.ReadAsync())
             {
                 var more = reader.IsDBNull(3) ? null : (byte[])reader.GetValue(3);
                 rows.AddRange(AuditPostingBuilder.Positions(reader.GetInt64(2), more).Select(p => (p, reader.GetString(0), reader.GetString(1))));
             }
         }
 
-        using (var schema = connection.CreateCommand())
+        var schema = $"""
+            CREATE TABLE audit_key (seq BIGINT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL);
+            CREATE INDEX ix_audit_key_value ON audit_key (kind, value, seq);
+            CREATE INDEX ix_audit_key_seq ON audit_key (seq);
+            DROP TABLE audit_posting;
+            {(postgres ? "DROP FUNCTION audit_posting_append_only();" : string.Empty)}
+            DELETE FROM schema_migration WHERE version = {(postgres ? 4 : 12)};
+            """;
+        await using (var command = Command(connection, transaction, schema))
         {
-            schema.CommandText = """
-                CREATE TABLE audit_key (seq INTEGER NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL);
-                CREATE INDEX ix_audit_key_value ON audit_key (kind, value, seq);
-                CREATE INDEX ix_audit_key_seq ON audit_key (seq);
-                DROP TABLE audit_posting;
-                DELETE FROM schema_migration WHERE version = 12;
-                """;
-            schema.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync();
         }
 
-        using var insert = connection.CreateCommand();
-        insert.CommandText = "INSERT INTO audit_key (seq, kind, value) VALUES ($seq, $kind, $value)";
-        var seq = insert.Parameters.Add(new SqliteParameter("$seq", null));
-        var kind = insert.Parameters.Add(new SqliteParameter("$kind", null));
-        var value = insert.Parameters.Add(new SqliteParameter("$value", null));
-        foreach (var row in rows)
+        foreach (var (seq, kind, value) in rows)
         {
-            (seq.Value, kind.Value, value.Value) = (row.Seq, row.Kind, row.Value);
-            insert.ExecuteNonQuery();
+            await using var insert = Command(connection, transaction, "INSERT INTO audit_key (seq, kind, value) VALUES (@seq, @kind, @value)");
+            AddParameter(insert, "seq", seq);
+            AddParameter(insert, "kind", kind);
+            AddParameter(insert, "value", value);
+            await insert.ExecuteNonQueryAsync();
         }
 
-        transaction.Commit();
+        await transaction.CommitAsync();
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void AddParameter(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
     }
 }
