@@ -19,7 +19,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Channel<WriteUnit> _queue = Channel.CreateUnbounded<WriteUnit>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SqliteConnection _connection;
     private readonly int _maxUnitsPerCommit;
-    private readonly Task _loop;
+    private readonly TaskCompletionSource _loop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Commands _commands;
     private readonly SqliteAuditAppender _audit;
     private readonly string? _relaxAuditOnlyFrom;
@@ -36,7 +36,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
         _maxUnitsPerCommit = maxUnitsPerCommit;
         _commands = new Commands(connection);
         _audit = new SqliteAuditAppender(connection);
-        _loop = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        // A thread of its own: the writer's statements and fsyncs never occupy (or hop between) the thread pool's
+        // threads, which parse and prepare the next requests meanwhile.
+        new Thread(Run) { IsBackground = true, Name = "sqlite-writer" }.Start();
     }
 
     public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken)
@@ -81,29 +83,45 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         // Drain: every queued unit is committed before the connection closes (graceful shutdown).
         _queue.Writer.TryComplete();
-        await _loop;
+        await _loop.Task;
         _commands.Dispose();
         _audit.Dispose();
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
-        var batch = new List<WriteUnit>(_maxUnitsPerCommit);
-        while (await _queue.Reader.WaitToReadAsync())
+        try
         {
-            batch.Clear();
-            while (batch.Count < _maxUnitsPerCommit && _queue.Reader.TryRead(out var unit))
+            var batch = new List<WriteUnit>(_maxUnitsPerCommit);
+            while (WaitToRead())
             {
-                batch.Add(unit);
+                batch.Clear();
+                while (batch.Count < _maxUnitsPerCommit && _queue.Reader.TryRead(out var unit))
+                {
+                    batch.Add(unit);
+                }
+
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                CommitBatch(batch);
             }
 
-            if (batch.Count == 0)
-            {
-                continue;
-            }
-
-            CommitBatch(batch);
+            _loop.TrySetResult();
         }
+        catch (Exception e)
+        {
+            _loop.TrySetException(e);
+        }
+    }
+
+    /// <summary>Blocks the writer's thread until a unit is queued; false once the queue is completed and drained.</summary>
+    private bool WaitToRead()
+    {
+        var wait = _queue.Reader.WaitToReadAsync();
+        return wait.IsCompletedSuccessfully ? wait.Result : wait.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>Posts an empty unit: its transaction chains the journaled audit records (completes after that COMMIT).</summary>
