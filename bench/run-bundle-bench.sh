@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Transaction-bundle ingest rate (issue F3): POSTs the 50 Synthea transaction bundles to an empty server, 1 at a time
 # and PARALLEL at a time, with write validation off (Carelake:Validation=none) and with core validation. Each server
-# gets the bundles twice: the first (cold) pass includes the JIT compiling the whole write path, the second (warm)
-# pass is the steady state of a running server (the same bundles again: Synthea's entries are plain POSTs, so they
-# are stored a second time — the same work). Prints resources/s and the server's CPU time per resource for each
-# pass. Authentication is off (--dev) on loopback. Stops what it starts.
-#   bench/run-bundle-bench.sh [REPS]          env: BUNDLE_DIR, PARALLEL (4), PORT (18095), VALIDATIONS ("none core")
+# gets the bundles 1 + WARM times: the first (cold) pass includes the JIT compiling the whole write path, the warm
+# passes after it approach the steady state of a running server (the same bundles again: Synthea's entries are plain
+# POSTs, so every pass stores them again — the same work). A fresh server is still tiering up its JIT (tiered PGO
+# recompiles the hot path) during the first warm passes, so WARM=4 shows when it settles; the last warm pass is what
+# a long-running server gives. Prints resources/s and the server's CPU time per resource for each pass, and a
+# summary line per server (best warm rate, CPU of the last warm pass). Authentication is off (--dev) on loopback.
+# Stops what it starts.
+#   bench/run-bundle-bench.sh [REPS]          env: BUNDLE_DIR, PARALLEL (4), PORT (18095), VALIDATIONS ("none core"),
+#                                                  WARM (1), PARALLELS ("1 $PARALLEL")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-3}
@@ -23,14 +27,15 @@ echo "${#bundles[@]} bundles, $resources resources; machine: $(nproc) cores, loa
 server=""
 trap '[[ -n "$server" ]] && kill "$server" 2> /dev/null; rm -rf "$work"' EXIT
 for validation in ${VALIDATIONS:-none core}; do
-  for p in 1 "$parallel"; do
+  for p in ${PARALLELS:-1 $parallel}; do
     for rep in $(seq 1 "$reps"); do
       data="$work/$validation-$p-$rep"
       env "Carelake__Validation=$validation" "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" \
         $carelake serve --dev --data-dir "$data" --urls "http://127.0.0.1:$port" > "$work/server.log" 2>&1 &
       server=$!
       for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
-      for pass in cold warm; do
+      rates=()
+      for pass in cold $(seq -f 'warm%g' 1 "${WARM:-1}"); do
         cpu0=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
         start=$(date +%s.%N)
         codes=$(printf '%s\n' "${bundles[@]}" | xargs -P "$p" -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 900 \
@@ -42,7 +47,9 @@ for validation in ${VALIDATIONS:-none core}; do
         rate=$(awk -v n="$resources" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
         cpu=$(awk -v c="$((cpu1 - cpu0))" -v n="$resources" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz / n * 1e6 }')
         echo "validation=$validation parallel=$p rep=$rep $pass: $ok/${#bundles[@]} bundles ok in $seconds s = $rate resources/s, server CPU $cpu µs/resource, load $(cut -d' ' -f1 /proc/loadavg)"
+        [[ $pass == cold ]] || rates+=("$rate")
       done
+      echo "validation=$validation parallel=$p rep=$rep summary: warm passes ${rates[*]} resources/s (best $(printf '%s\n' "${rates[@]}" | sort -n | tail -1)), last warm pass CPU $cpu µs/resource"
       kill "$server"; wait "$server" 2> /dev/null || true; server=""
     done
   done

@@ -219,4 +219,35 @@ public sealed class TransactionAtomicityTests : IAsyncLifetime
         Assert.True((await resources.Store.CommitAsync(fresh, CancellationToken.None)).Succeeded);
         Assert.Equal(50, (await _server.Client.SearchIdsAsync("Patient?family=Unit&_count=100")).Count);
     }
+
+    [Fact]
+    [Trait("Provider", "SqliteOnly")] // PostgreSQL's writer inserts with ON CONFLICT DO NOTHING, so no database error arises there.
+    public async Task A_storage_constraint_failure_in_the_middle_of_a_unit_rolls_all_of_it_back_and_surfaces_the_database_error()
+    {
+        // Two creates of the same new id in one unit both pass the precondition checks (neither exists yet), so the
+        // second fails on the database's unique (type, id) constraint after the first and 20 others were written.
+        var resources = _server.Services.Resources;
+        var id = Fhir.Unique("dup");
+        var writes = new List<Carelake.Core.Storage.ResourceWrite>();
+        for (var i = 0; i < 20; i++)
+        {
+            writes.Add(resources.PrepareWrite(new Patient { Id = $"{id}-{i}", Name = [new HumanName { Family = "Constraint" }] }, 1, 0, "POST"));
+        }
+
+        writes.Add(resources.PrepareWrite(new Patient { Id = id, Name = [new HumanName { Family = "Constraint" }] }, 1, 0, "POST"));
+        writes.Add(resources.PrepareWrite(new Patient { Id = id, Active = true }, 1, 0, "POST"));
+        var before = RowCounts();
+
+        var error = await Assert.ThrowsAsync<SqliteException>(() => resources.Store.CommitAsync(writes, CancellationToken.None));
+
+        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+        Assert.Equal(2067, error.SqliteExtendedErrorCode); // SQLITE_CONSTRAINT_UNIQUE
+
+        Assert.Equal(before, RowCounts());
+        Assert.Empty(await _server.Client.SearchIdsAsync("Patient?family=Constraint"));
+
+        // The writer is usable afterwards: the unit without the duplicate commits whole.
+        Assert.True((await resources.Store.CommitAsync(writes.Take(writes.Count - 1).ToList(), CancellationToken.None)).Succeeded);
+        Assert.Equal(21, (await _server.Client.SearchIdsAsync("Patient?family=Constraint&_count=100")).Count);
+    }
 }
