@@ -75,21 +75,18 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         while (await eventReader.ReadAsync(cancellationToken))
         {
             var seq = eventReader.GetInt64(0);
-            while (await postings.NextStartingAtOrBeforeAsync(seq, cancellationToken) is { } posting)
+            await postings.ReadStartingAtOrBeforeAsync(seq, (position, posting) =>
             {
-                foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
+                if (position >= seq)
                 {
-                    if (position >= seq)
+                    if (!pending.TryGetValue(position, out var keys))
                     {
-                        if (!pending.TryGetValue(position, out var keys))
-                        {
-                            pending[position] = keys = [];
-                        }
-
-                        keys.Add((posting.Kind, posting.Value));
+                        pending[position] = keys = [];
                     }
+
+                    keys.Add((posting.Kind, posting.Value));
                 }
-            }
+            }, cancellationToken);
 
             pending.Remove(seq, out var rowKeys);
             yield return new AuditChainRow(seq, eventReader.GetString(1), Bytes(eventReader, 2), Bytes(eventReader, 3), Bytes(eventReader, 4), rowKeys ?? []);
@@ -110,13 +107,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         {
             var seq = eventReader.GetInt64(0);
             firstRecord ??= seq;
-            while (await postings.NextStartingAtOrBeforeAsync(seq, cancellationToken) is { } posting)
-            {
-                foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
-                {
-                    named.Enqueue(position, position);
-                }
-            }
+            await postings.ReadStartingAtOrBeforeAsync(seq, (position, _) => named.Enqueue(position, position), cancellationToken);
 
             while (named.TryPeek(out var position, out _) && position <= seq)
             {
@@ -128,13 +119,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
             }
         }
 
-        while (await postings.NextStartingAtOrBeforeAsync(long.MaxValue, cancellationToken) is { } posting)
-        {
-            foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
-            {
-                named.Enqueue(position, position);
-            }
-        }
+        await postings.ReadStartingAtOrBeforeAsync(long.MaxValue, (position, _) => named.Enqueue(position, position), cancellationToken);
 
         while (named.TryDequeue(out var position, out _))
         {
@@ -430,8 +415,20 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         private AuditPosting? _next;
         private bool _done;
 
+        /// <summary>Reads every posting not read yet that starts at or before <paramref name="limit"/>, giving each position it names.</summary>
+        public async Task ReadStartingAtOrBeforeAsync(long limit, Action<long, AuditPosting> each, CancellationToken cancellationToken)
+        {
+            while (await NextStartingAtOrBeforeAsync(limit, cancellationToken) is { } posting)
+            {
+                foreach (var position in AuditPostingBuilder.Positions(posting.First, posting.More))
+                {
+                    each(position, posting);
+                }
+            }
+        }
+
         /// <summary>The next posting if it starts at or before <paramref name="position"/>; null otherwise (it stays next).</summary>
-        public async Task<AuditPosting?> NextStartingAtOrBeforeAsync(long position, CancellationToken cancellationToken)
+        private async Task<AuditPosting?> NextStartingAtOrBeforeAsync(long position, CancellationToken cancellationToken)
         {
             if (_reader is null)
             {
