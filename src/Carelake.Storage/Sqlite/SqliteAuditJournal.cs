@@ -48,6 +48,7 @@ internal sealed class SqliteAuditJournal : IDisposable
     private long _lastNumber;
     private long _chainedThrough;
     private List<Journaled> _pending = [];
+    private int _unchained;
     private bool _rotate;
 
     private SqliteAuditJournal(string databasePath, bool fsync, int generation)
@@ -61,8 +62,23 @@ internal sealed class SqliteAuditJournal : IDisposable
     /// <summary>Fault injection for the guarantee's test: appends fail as a full disk would make them, without touching the file.</summary>
     internal bool FailAppendsForTest { get; set; }
 
-    /// <summary>Records journaled (durable) but not yet chained.</summary>
-    public int PendingCount
+    /// <summary>
+    /// Records journaled (durable) whose chaining has not committed yet — including those a transaction in progress
+    /// has taken: a flush must wait for that transaction too, or a reader right after it misses them.
+    /// </summary>
+    public int UnchainedCount
+    {
+        get
+        {
+            lock (_pendingLock)
+            {
+                return _unchained;
+            }
+        }
+    }
+
+    /// <summary>Records journaled that no transaction has taken yet (tests: the writer holds the rest).</summary>
+    internal int NotTakenCountForTest
     {
         get
         {
@@ -152,6 +168,11 @@ internal sealed class SqliteAuditJournal : IDisposable
             return;
         }
 
+        lock (_pendingLock)
+        {
+            _unchained -= taken.Count;
+        }
+
         lock (_fileLock)
         {
             _chainedThrough = Math.Max(_chainedThrough, taken[^1].Number);
@@ -195,6 +216,7 @@ internal sealed class SqliteAuditJournal : IDisposable
             lock (_pendingLock)
             {
                 _pending.AddRange(journaled);
+                _unchained += journaled.Count;
             }
 
             foreach (var item in group)

@@ -273,7 +273,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
     /// <summary>Chains every record journaled so far (before the trail is read or signed).</summary>
     public async Task FlushAuditOutboxAsync(CancellationToken cancellationToken)
     {
-        if (_journal is { PendingCount: > 0 } && _writer is not null)
+        if (_journal is { UnchainedCount: > 0 } && _writer is not null)
         {
             await _writer.ChainJournalAsync().WaitAsync(cancellationToken);
         }
