@@ -9,7 +9,8 @@
 # summary line per server (best warm rate, CPU of the last warm pass). Authentication is off (--dev) on loopback.
 # Stops what it starts.
 #   bench/run-bundle-bench.sh [REPS]          env: BUNDLE_DIR, PARALLEL (4), PORT (18095), VALIDATIONS ("none core"),
-#                                                  WARM (1), PARALLELS ("1 $PARALLEL")
+#                                                  WARM (1), PARALLELS ("1 $PARALLEL"), AUDIT (on; "off" runs the
+#                                                  servers with Carelake:Audit:DisabledForBenchmark, for the S2 check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reps=${1:-3}
@@ -22,7 +23,7 @@ carelake="dotnet src/Carelake/bin/Release/net10.0/Carelake.dll"
 mapfile -t bundles < <(find "$bundle_dir" -maxdepth 1 -name '*.json' | sort)
 resources=0
 for f in "${bundles[@]}"; do resources=$((resources + $(jq '.entry | length' "$f"))); done
-echo "${#bundles[@]} bundles, $resources resources; machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "${#bundles[@]} bundles, $resources resources, audit ${AUDIT:-on}; machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 server=""
 trap '[[ -n "$server" ]] && kill "$server" 2> /dev/null; rm -rf "$work"' EXIT
@@ -31,6 +32,7 @@ for validation in ${VALIDATIONS:-none core}; do
     for rep in $(seq 1 "$reps"); do
       data="$work/$validation-$p-$rep"
       env "Carelake__Validation=$validation" "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" \
+        "Carelake__Audit__DisabledForBenchmark=$([[ ${AUDIT:-on} == off ]] && echo true || echo false)" \
         $carelake serve --dev --data-dir "$data" --urls "http://127.0.0.1:$port" > "$work/server.log" 2>&1 &
       server=$!
       for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
