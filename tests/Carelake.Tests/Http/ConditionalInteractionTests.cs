@@ -81,6 +81,65 @@ public sealed class ConditionalInteractionTests(TestServer server) : IClassFixtu
         }
     }
 
+    /// <summary>
+    /// Transactions that lose the race for a conditional create are prepared again, and the second attempt maps the
+    /// patient's urn:uuid to the winner's id: every other entry must be rewritten afresh from what the client sent,
+    /// with nothing left over from the losing attempt (which had pointed the references at an id that never committed).
+    /// </summary>
+    [Fact]
+    public async Task Concurrent_transactions_with_one_conditional_patient_all_reference_the_one_that_was_stored()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var mrn = Fhir.Unique("txrace");
+            var start = new TaskCompletionSource();
+            var clients = Enumerable.Range(0, 8).Select(async client =>
+            {
+                var patientUrn = $"urn:uuid:{Guid.NewGuid()}";
+                var transaction = new Bundle
+                {
+                    Type = Bundle.BundleType.Transaction,
+                    Entry =
+                    [
+                        new Bundle.EntryComponent
+                        {
+                            FullUrl = patientUrn,
+                            Resource = PatientWithMrn(mrn),
+                            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Patient", IfNoneExist = $"identifier={MrnSystem}|{mrn}" },
+                        },
+                        new Bundle.EntryComponent
+                        {
+                            FullUrl = $"urn:uuid:{Guid.NewGuid()}",
+                            Resource = new Observation
+                            {
+                                Status = ObservationStatus.Final,
+                                Code = new CodeableConcept("http://loinc.org", "8867-4", $"{mrn} client {client}"),
+                                Subject = new ResourceReference(patientUrn),
+                                Extension = [new Extension("http://example.org/fhir/StructureDefinition/about", new FhirUri(patientUrn))],
+                            },
+                            Request = new Bundle.RequestComponent { Method = Bundle.HTTPVerb.POST, Url = "Observation" },
+                        },
+                    ],
+                };
+                await start.Task;
+                using var response = await Client.PostAsync(string.Empty, Fhir.JsonContent(transaction));
+                await Fhir.ExpectStatusAsync(response, HttpStatusCode.OK);
+                var result = await Fhir.ReadAsync<Bundle>(response);
+                return result.Entry[1].Response!.Location!;
+            }).ToList();
+            start.SetResult();
+            var observations = await Task.WhenAll(clients);
+
+            var patientId = Assert.Single(await Client.SearchIdsAsync($"Patient?identifier={MrnSystem}|{mrn}"));
+            foreach (var location in observations)
+            {
+                var observation = await Client.GetResourceAsync<Observation>(location);
+                Assert.Equal($"Patient/{patientId}", observation.Subject?.Reference);
+                Assert.Equal($"Patient/{patientId}", Assert.IsType<FhirUri>(observation.Extension.Single().Value).Value);
+            }
+        }
+    }
+
     [Fact]
     public async Task Conditional_update_creates_on_no_match_updates_one_match_and_refuses_several()
     {
