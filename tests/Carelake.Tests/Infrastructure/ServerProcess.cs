@@ -67,14 +67,33 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a CLI command to completion and returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] args)
+    public static Task<(int ExitCode, string Output)> RunCliAsync(params string[] args) =>
+        RunCliAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>
+    /// Runs a CLI command with extra environment variables (configuration such as Carelake__…) to completion. A
+    /// command still running after two minutes (a server that started when it should have refused) is killed, and
+    /// the exit code is then -1.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunCliAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dataDir = Array.IndexOf(args, "--data-dir") is var at and >= 0 && at + 1 < args.Length ? args[at + 1] : null;
         var onDatabase = dataDir is not null && args[0] is "serve" or "import" or "db" && !args.Contains("--help");
-        using var process = Start(onDatabase ? [.. args, .. await DatabaseArgumentsAsync(dataDir!, args)] : args);
+        using var process = Start(onDatabase ? [.. args, .. await DatabaseArgumentsAsync(dataDir!, args)] : args, environment);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return (-1, await stdout + await stderr);
+        }
+
         return (process.ExitCode, await stdout + await stderr);
     }
 
@@ -121,7 +140,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static Process Start(string[] args)
+    private static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -129,6 +148,11 @@ public sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add("exec");
         info.ArgumentList.Add(CarelakeDll);
         foreach (var arg in args)
