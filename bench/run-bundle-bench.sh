@@ -6,7 +6,8 @@
 # POSTs, so every pass stores them again — the same work). A fresh server is still tiering up its JIT (tiered PGO
 # recompiles the hot path) during the first warm passes, so WARM=4 shows when it settles; the last warm pass is what
 # a long-running server gives. Prints resources/s, the server's CPU time per resource and the bytes its SQLite writer
-# thread wrote per resource (WAL frames: a figure the host's load does not change) for each pass, and a summary line
+# thread wrote per resource (WAL frames: a figure the host's load does not change) and the CPU time of that thread (the
+# one part that cannot use a second core) for each pass, and a summary line
 # per server (best warm rate, CPU of the last warm pass). Authentication is off (--dev) on loopback.
 # Stops what it starts.
 #   bench/run-bundle-bench.sh [REPS]          env: BUNDLE_DIR, PARALLEL (4), PORT (18095), VALIDATIONS ("none core"),
@@ -42,17 +43,20 @@ for validation in ${VALIDATIONS:-none core}; do
       for pass in cold $(seq -f 'warm%g' 1 "${WARM:-1}"); do
         cpu0=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
         wrote0=$(awk '/^wchar/ { print $2 }' "/proc/$server/task/$writer/io")
+        wcpu0=$(awk '{ print $14 + $15 }' "/proc/$server/task/$writer/stat")
         start=$(date +%s.%N)
         codes=$(printf '%s\n' "${bundles[@]}" | xargs -P "$p" -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 900 \
           -H 'Content-Type: application/fhir+json' -H 'Prefer: return=minimal' --data-binary @{} "http://127.0.0.1:$port/fhir")
         end=$(date +%s.%N)
         cpu1=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
         wrote1=$(awk '/^wchar/ { print $2 }' "/proc/$server/task/$writer/io")
+        wcpu1=$(awk '{ print $14 + $15 }' "/proc/$server/task/$writer/stat")
         ok=$(grep -c '^200$' <<< "$codes" || true)
         seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
         rate=$(awk -v n="$resources" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
         cpu=$(awk -v c="$((cpu1 - cpu0))" -v n="$resources" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz / n * 1e6 }')
-        echo "validation=$validation parallel=$p rep=$rep $pass: $ok/${#bundles[@]} bundles ok in $seconds s = $rate resources/s, server CPU $cpu µs/resource, writer wrote $(( (wrote1 - wrote0) / resources )) B/resource, load $(cut -d' ' -f1 /proc/loadavg)"
+        wcpu=$(awk -v c="$((wcpu1 - wcpu0))" -v n="$resources" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz / n * 1e6 }')
+        echo "validation=$validation parallel=$p rep=$rep $pass: $ok/${#bundles[@]} bundles ok in $seconds s = $rate resources/s, server CPU $cpu µs/resource, writer thread $wcpu µs and $(( (wrote1 - wrote0) / resources )) B/resource, load $(cut -d' ' -f1 /proc/loadavg)"
         [[ $pass == cold ]] || rates+=("$rate")
       done
       echo "validation=$validation parallel=$p rep=$rep summary: warm passes ${rates[*]} resources/s (best $(printf '%s\n' "${rates[@]}" | sort -n | tail -1)), last warm pass CPU $cpu µs/resource"
