@@ -122,7 +122,8 @@ public sealed partial class SearchIndexer(SearchParameterRegistry registry)
     private CompiledParameter[] Compile(string resourceType)
     {
         var compiled = new List<CompiledParameter>();
-        foreach (var parameter in registry.ForType(resourceType))
+        // A union parameter (combo-code …) is searched through the rows of the parameters it unites.
+        foreach (var parameter in registry.ForType(resourceType).Where(p => p.StoredAs.Count == 0))
         {
             try
             {

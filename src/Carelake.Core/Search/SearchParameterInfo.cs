@@ -38,6 +38,16 @@ public sealed record SearchParameterInfo
 
     /// <summary>For composite parameters: each component's kind and FHIRPath expression, relative to the composite's element.</summary>
     public IReadOnlyList<CompositeComponent> Components { get; init; } = [];
+
+    /// <summary>
+    /// Set when this parameter is exactly the union of other parameters of its type (Observation's <c>combo-code</c> is
+    /// <c>code | component-code</c>): it stores no index rows of its own, and a search reads the rows of these storage
+    /// ids instead. Empty for every other parameter.
+    /// </summary>
+    public IReadOnlyList<int> StoredAs { get; init; } = [];
+
+    /// <summary>The storage ids whose index rows answer a search on this parameter.</summary>
+    public IReadOnlyList<int> RowIds => StoredAs.Count > 0 ? StoredAs : [Id];
 }
 
 public sealed record CompositeComponent(SearchParamType Type, string Expression);

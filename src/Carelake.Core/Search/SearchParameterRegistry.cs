@@ -90,11 +90,68 @@ public sealed partial class SearchParameterRegistry
         return standard.Where(s => !overridden.Contains((s.ResourceType, s.Code))).Concat(custom).ToList();
     }
 
+    /// <summary>
+    /// Marks the parameters that are exactly the union of other parameters of the same type and kind (R4's Observation
+    /// <c>combo-*</c> parameters: <c>combo-code</c> = <c>code | component-code</c>, <c>combo-code-value-quantity</c> =
+    /// <c>code-value-quantity | component-code-value-quantity</c>, …): the top-level parts of its expression are
+    /// covered, each exactly once, by the parts of two or more others, with the same composite components. Such a
+    /// parameter stores no rows (a third of a Synthea Observation's index rows were these copies) and is searched
+    /// through the others' rows. Reference parameters are left alone (includes and chains read their rows by id), and
+    /// so are the common ones (_tag, …). A custom definition that changes a part breaks the match and is stored itself.
+    /// </summary>
+    internal static IEnumerable<SearchParameterInfo> WithUnions(IEnumerable<SearchParameterInfo> parameters)
+    {
+        foreach (var type in parameters.GroupBy(p => p.ResourceType, StringComparer.Ordinal))
+        {
+            var byCode = type.GroupBy(p => p.Code, StringComparer.Ordinal).Select(g => g.Last() with { StoredAs = [] }).ToList();
+            foreach (var parameter in byCode)
+            {
+                yield return UnionOf(parameter, byCode) is { } ids ? parameter with { StoredAs = ids } : parameter;
+            }
+        }
+    }
+
+    private static int[]? UnionOf(SearchParameterInfo parameter, List<SearchParameterInfo> siblings)
+    {
+        if (parameter.IsCommon || parameter.Id == 0 || parameter.Type is SearchParamType.Reference or SearchParamType.Special)
+        {
+            return null;
+        }
+
+        var parts = PartsOf(parameter);
+        if (parts.Count < 2)
+        {
+            return null;
+        }
+
+        var candidates = siblings
+            .Where(s => !ReferenceEquals(s, parameter) && s.Id != 0 && !s.IsCommon && s.Type == parameter.Type
+                && s.Components.SequenceEqual(parameter.Components) && s.TargetTypeFilter == parameter.TargetTypeFilter)
+            .Select(s => (Parameter: s, Parts: PartsOf(s)))
+            .Where(c => c.Parts.Count > 0 && c.Parts.Count < parts.Count && c.Parts.IsSubsetOf(parts))
+            .OrderByDescending(c => c.Parts.Count).ThenBy(c => c.Parameter.Code, StringComparer.Ordinal);
+        var covered = new HashSet<string>(StringComparer.Ordinal);
+        var ids = new List<int>();
+        foreach (var (candidate, candidateParts) in candidates)
+        {
+            if (!candidateParts.Overlaps(covered))
+            {
+                covered.UnionWith(candidateParts);
+                ids.Add(candidate.Id);
+            }
+        }
+
+        return ids.Count >= 2 && covered.SetEquals(parts) ? [.. ids] : null;
+    }
+
+    private static HashSet<string> PartsOf(SearchParameterInfo parameter) =>
+        SplitTopLevel(parameter.Expression).Select(p => string.Join(' ', p.Split(' ', StringSplitOptions.RemoveEmptyEntries))).ToHashSet(StringComparer.Ordinal);
+
     private sealed class Snapshot
     {
         public Snapshot(IEnumerable<SearchParameterInfo> parameters, int version)
         {
-            ByType = parameters
+            ByType = WithUnions(parameters)
                 .GroupBy(p => p.ResourceType, StringComparer.Ordinal)
                 .ToFrozenDictionary(
                     g => g.Key,

@@ -223,7 +223,7 @@ internal sealed class SearchSqlBuilder
         }
 
         var driver = query.Criteria.OrderBy(Selectivity).First();
-        if (driver is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values.Count: 1, Parameter: { } parameter } || driver.Code == "_list")
+        if (driver is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values.Count: 1, Parameter: { StoredAs.Count: 0 } parameter } || driver.Code == "_list")
         {
             return null;
         }
@@ -418,7 +418,7 @@ internal sealed class SearchSqlBuilder
             return key.Code == "_id" ? $"{alias}.id" : $"{alias}.last_updated";
         }
 
-        var parameter = Add(key.Parameter.Id);
+        var parameter = RowIds(key.Parameter);
         var aggregate = desc ? "MAX" : "MIN";
         var (table, column, kind) = key.Parameter.Type switch
         {
@@ -439,7 +439,7 @@ internal sealed class SearchSqlBuilder
         };
         // INDEXED BY: otherwise SQLite answers MIN/MAX by walking the (param_id, value) index of the whole type in
         // value order until it meets this sid — a scan of every resource's values for each row sorted.
-        return $"COALESCE((SELECT {aggregate}({column}) FROM {table}{_dialect.IndexHint($"ix_{table}_sid")} WHERE sid = {alias}.sid AND param_id = {parameter}), {sentinel})";
+        return $"COALESCE((SELECT {aggregate}({column}) FROM {table}{_dialect.IndexHint($"ix_{table}_sid")} WHERE sid = {alias}.sid AND param_id{parameter}), {sentinel})";
     }
 
     private void AppendCriterion(SearchCriterion criterion, string alias, bool driver = true)
@@ -496,7 +496,7 @@ internal sealed class SearchSqlBuilder
         {
             var missing = ((MissingSearchValue)criterion.Values[0]).Missing;
             _sql.Append(missing ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(')');
+                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id").Append(RowIds(parameter)).Append(')');
             return;
         }
 
@@ -508,12 +508,12 @@ internal sealed class SearchSqlBuilder
 
         if (driver && criterion.Modifier != SearchModifier.Not)
         {
-            _sql.Append(alias).Append(".sid IN (SELECT sid FROM ").Append(table).Append(" WHERE param_id = ").Append(Add(parameter.Id)).Append(" AND (");
+            _sql.Append(alias).Append(".sid IN (SELECT sid FROM ").Append(table).Append(" WHERE param_id").Append(RowIds(parameter)).Append(" AND (");
         }
         else
         {
             _sql.Append(criterion.Modifier == SearchModifier.Not ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id = ").Append(Add(parameter.Id)).Append(" AND (");
+                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id").Append(RowIds(parameter)).Append(" AND (");
         }
 
         for (var i = 0; i < criterion.Values.Count; i++)
@@ -551,7 +551,7 @@ internal sealed class SearchSqlBuilder
                 .Append(C(position)).Append(".position = ").Append(position);
         }
 
-        _sql.Append(" WHERE ").Append(C(0)).Append(".param_id = ").Append(Add(parameter.Id)).Append(" AND ").Append(C(0)).Append(".position = 0");
+        _sql.Append(" WHERE ").Append(C(0)).Append(".param_id").Append(RowIds(parameter)).Append(" AND ").Append(C(0)).Append(".position = 0");
         if (!driver)
         {
             _sql.Append(" AND ").Append(C(0)).Append(".sid = ").Append(alias).Append(".sid");
@@ -716,7 +716,7 @@ internal sealed class SearchSqlBuilder
             return;
         }
 
-        var ids = string.Join(", ", care.DateParameters.Select(p => Add(p.Id)));
+        var ids = string.Join(", ", care.DateParameters.SelectMany(p => p.RowIds).Select(id => Add(id)));
         _sql.Append("(NOT EXISTS (SELECT 1 FROM idx_date" + _dialect.IndexHint("ix_idx_date_sid") + " WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append("))")
             .Append(" OR EXISTS (SELECT 1 FROM idx_date" + _dialect.IndexHint("ix_idx_date_sid") + " WHERE sid = ").Append(alias).Append(".sid AND param_id IN (").Append(ids).Append(')')
             .Append(" AND high >= ").Append(Add(care.Low)).Append(" AND low <= ").Append(Add(care.High)).Append("))");
@@ -1025,6 +1025,10 @@ internal sealed class SearchSqlBuilder
 
     /// <summary>A column of the index row being tested; prefixed with the component alias inside a composite.</summary>
     private string Col(string name) => _columnPrefix + name;
+
+    /// <summary>" = @p" for a parameter's own rows, " IN (@p1, @p2)" for a union parameter's (combo-code …).</summary>
+    private string RowIds(SearchParameterInfo parameter) =>
+        parameter.StoredAs.Count == 0 ? " = " + Add(parameter.Id) : " IN (" + string.Join(", ", parameter.StoredAs.Select(id => Add(id))) + ")";
 
     private string Add(object value)
     {

@@ -164,7 +164,7 @@ internal static class SqlReads
         Dictionary<SearchCriterion, string?>? found = null;
         foreach (var criterion in query.Criteria)
         {
-            if (criterion is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values: [TokenSearchValue { System: null, Code: { } code }], Parameter: { Type: Hl7.Fhir.Model.SearchParamType.Token } parameter })
+            if (criterion is not { Modifier: SearchModifier.None, Chain: null, Has: null, Values: [TokenSearchValue { System: null, Code: { } code }], Parameter: { Type: Hl7.Fhir.Model.SearchParamType.Token, StoredAs.Count: 0 } parameter })
             {
                 continue;
             }
@@ -338,8 +338,8 @@ internal static class SqlReads
             var (table, columns) = parameter.Type == Hl7.Fhir.Model.SearchParamType.Uri ? ("idx_uri", "NULL, x.uri") : ("idx_token", "x.system, x.code");
             using var command = Command(connection, dialect,
                 $"SELECT DISTINCT {columns} FROM {table} x" + (type is null ? string.Empty : " JOIN resource r ON r.sid = x.sid AND r.type = @type")
-                + " WHERE x.param_id = @param AND x.sid > 0 LIMIT @limit",
-                ("@param", parameter.Id), ("@limit", limit));
+                + $" WHERE x.param_id IN ({string.Join(", ", parameter.RowIds)}) AND x.sid > 0 LIMIT @limit",
+                ("@limit", limit));
             if (type is not null)
             {
                 command.Parameters.Add(dialect.Parameter("@type", type));

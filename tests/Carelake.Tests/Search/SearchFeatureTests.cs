@@ -174,6 +174,49 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
     }
 
     [Fact]
+    public async Task Combo_parameters_find_the_code_and_value_of_the_observation_and_of_each_component()
+    {
+        // combo-* store no rows of their own: they are searched through code/component-code and their value twins.
+        var patient = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = Fhir.Unique("Combo") }] });
+        var bloodPressure = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "85354-9"),
+            Subject = new ResourceReference($"Patient/{patient.Id}"),
+            Component =
+            [
+                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8480-6"), Value = new Quantity(135, "mm[Hg]", "http://unitsofmeasure.org") },
+                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8462-4"), Value = new Quantity(85, "mm[Hg]", "http://unitsofmeasure.org") },
+            ],
+        });
+        var heartRate = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://loinc.org", "8867-4"),
+            Subject = new ResourceReference($"Patient/{patient.Id}"),
+            Value = new Quantity(72, "/min", "http://unitsofmeasure.org"),
+        });
+        var subject = $"subject=Patient/{patient.Id}";
+        var both = new[] { bloodPressure.Id!, heartRate.Id! }.Order(StringComparer.Ordinal).ToList();
+
+        Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code=http://loinc.org|85354-9"));
+        Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code=http://loinc.org|8462-4"));
+        Assert.Equal(both, (await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code=8480-6,8867-4")).Order(StringComparer.Ordinal));
+        Assert.Equal([heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code:not=http://loinc.org|8480-6"));
+        Assert.Equal(both, (await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code:missing=false")).Order(StringComparer.Ordinal));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code:missing=true"));
+        Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-value-quantity=gt100"));
+        Assert.Equal(both, (await server.Client.SearchIdsAsync($"Observation?{subject}&combo-value-quantity=ge72")).Order(StringComparer.Ordinal));
+        Assert.Equal([heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-value-quantity=72||/min"));
+        Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code-value-quantity=http://loinc.org|8480-6$gt130"));
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code-value-quantity=http://loinc.org|8480-6$85"));
+        Assert.Equal([heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code-value-quantity=http://loinc.org|8867-4$lt80"));
+        // Sorted by the lowest combo value: the heart rate's 72 before the blood pressure's 85; descending by the highest.
+        Assert.Equal([heartRate.Id!, bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&_sort=combo-value-quantity"));
+        Assert.Equal([bloodPressure.Id!, heartRate.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&_sort=-combo-value-quantity"));
+    }
+
+    [Fact]
     public async Task System_search_finds_resources_of_several_types_by_a_common_parameter()
     {
         var tag = Fhir.Unique("tag");
