@@ -140,10 +140,10 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         await Fhir.ExpectOutcomeAsync(notInCompartment, System.Net.HttpStatusCode.BadRequest);
     }
 
-    [Fact]
-    public async Task Composite_parameters_match_both_components_within_the_same_element()
+    /// <summary>A new patient's blood pressure panel (systolic 135, diastolic 85 as components) and heart rate (72/min).</summary>
+    private async Task<(string Subject, Observation BloodPressure, Observation HeartRate)> CreateVitalsAsync(string family)
     {
-        var patient = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = Fhir.Unique("Bp") }] });
+        var patient = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = Fhir.Unique(family) }] });
         var bloodPressure = await server.Client.CreateAsync(new Observation
         {
             Status = ObservationStatus.Final,
@@ -162,7 +162,13 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
             Subject = new ResourceReference($"Patient/{patient.Id}"),
             Value = new Quantity(72, "/min", "http://unitsofmeasure.org"),
         });
-        var subject = $"subject=Patient/{patient.Id}";
+        return ($"subject=Patient/{patient.Id}", bloodPressure, heartRate);
+    }
+
+    [Fact]
+    public async Task Composite_parameters_match_both_components_within_the_same_element()
+    {
+        var (subject, bloodPressure, heartRate) = await CreateVitalsAsync("Bp");
 
         Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&component-code-value-quantity=http://loinc.org|8480-6$gt130"));
         // 85 is the diastolic value: the systolic code must not pair with the other component's value.
@@ -177,26 +183,7 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
     public async Task Combo_parameters_find_the_code_and_value_of_the_observation_and_of_each_component()
     {
         // combo-* store no rows of their own: they are searched through code/component-code and their value twins.
-        var patient = await server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = Fhir.Unique("Combo") }] });
-        var bloodPressure = await server.Client.CreateAsync(new Observation
-        {
-            Status = ObservationStatus.Final,
-            Code = new CodeableConcept("http://loinc.org", "85354-9"),
-            Subject = new ResourceReference($"Patient/{patient.Id}"),
-            Component =
-            [
-                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8480-6"), Value = new Quantity(135, "mm[Hg]", "http://unitsofmeasure.org") },
-                new Observation.ComponentComponent { Code = new CodeableConcept("http://loinc.org", "8462-4"), Value = new Quantity(85, "mm[Hg]", "http://unitsofmeasure.org") },
-            ],
-        });
-        var heartRate = await server.Client.CreateAsync(new Observation
-        {
-            Status = ObservationStatus.Final,
-            Code = new CodeableConcept("http://loinc.org", "8867-4"),
-            Subject = new ResourceReference($"Patient/{patient.Id}"),
-            Value = new Quantity(72, "/min", "http://unitsofmeasure.org"),
-        });
-        var subject = $"subject=Patient/{patient.Id}";
+        var (subject, bloodPressure, heartRate) = await CreateVitalsAsync("Combo");
         var both = new[] { bloodPressure.Id!, heartRate.Id! }.Order(StringComparer.Ordinal).ToList();
 
         Assert.Equal([bloodPressure.Id!], await server.Client.SearchIdsAsync($"Observation?{subject}&combo-code=http://loinc.org|85354-9"));
