@@ -418,7 +418,7 @@ internal sealed class SearchSqlBuilder
             return key.Code == "_id" ? $"{alias}.id" : $"{alias}.last_updated";
         }
 
-        var parameter = RowIds(key.Parameter);
+        var parameter = ParamIdTest(key.Parameter);
         var aggregate = desc ? "MAX" : "MIN";
         var (table, column, kind) = key.Parameter.Type switch
         {
@@ -496,7 +496,7 @@ internal sealed class SearchSqlBuilder
         {
             var missing = ((MissingSearchValue)criterion.Values[0]).Missing;
             _sql.Append(missing ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id").Append(RowIds(parameter)).Append(')');
+                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id").Append(ParamIdTest(parameter)).Append(')');
             return;
         }
 
@@ -508,12 +508,12 @@ internal sealed class SearchSqlBuilder
 
         if (driver && criterion.Modifier != SearchModifier.Not)
         {
-            _sql.Append(alias).Append(".sid IN (SELECT sid FROM ").Append(table).Append(" WHERE param_id").Append(RowIds(parameter)).Append(" AND (");
+            _sql.Append(alias).Append(".sid IN (SELECT sid FROM ").Append(table).Append(" WHERE param_id").Append(ParamIdTest(parameter)).Append(" AND (");
         }
         else
         {
             _sql.Append(criterion.Modifier == SearchModifier.Not ? "NOT EXISTS (" : "EXISTS (")
-                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id").Append(RowIds(parameter)).Append(" AND (");
+                .Append("SELECT 1 FROM ").Append(table).Append(_dialect.IndexHint($"ix_{table}_sid")).Append(" WHERE sid = ").Append(alias).Append(".sid AND param_id").Append(ParamIdTest(parameter)).Append(" AND (");
         }
 
         for (var i = 0; i < criterion.Values.Count; i++)
@@ -551,7 +551,7 @@ internal sealed class SearchSqlBuilder
                 .Append(C(position)).Append(".position = ").Append(position);
         }
 
-        _sql.Append(" WHERE ").Append(C(0)).Append(".param_id").Append(RowIds(parameter)).Append(" AND ").Append(C(0)).Append(".position = 0");
+        _sql.Append(" WHERE ").Append(C(0)).Append(".param_id").Append(ParamIdTest(parameter)).Append(" AND ").Append(C(0)).Append(".position = 0");
         if (!driver)
         {
             _sql.Append(" AND ").Append(C(0)).Append(".sid = ").Append(alias).Append(".sid");
@@ -1027,7 +1027,7 @@ internal sealed class SearchSqlBuilder
     private string Col(string name) => _columnPrefix + name;
 
     /// <summary>" = @p" for a parameter's own rows, " IN (@p1, @p2)" for a union parameter's (combo-code …).</summary>
-    private string RowIds(SearchParameterInfo parameter) =>
+    private string ParamIdTest(SearchParameterInfo parameter) =>
         parameter.StoredAs.Count == 0 ? " = " + Add(parameter.Id) : " IN (" + string.Join(", ", parameter.StoredAs.Select(id => Add(id))) + ")";
 
     private string Add(object value)
