@@ -2,7 +2,9 @@
 # One round of the audit-overhead measurement (docs/benchmarks.md, "Audit overhead"): starts the server on an
 # existing data folder, warms it up (tiered JIT: a 5 s warm-up still measures the compiler), runs the search mix and
 # prints throughput and the server's CPU time per request (utime+stime from /proc, robust against a loaded machine).
-#   bench/audit-bench-round.sh MODE DATA_DIR QUERIES [DURATION] [CLIENTS]     MODE: audited | nofsync | off
+#   bench/audit-bench-round.sh MODE DATA_DIR QUERIES [DURATION] [CLIENTS]     MODE: audited | fsync | off
+# (audited: the default, read records written before the response and fsynced within 100 ms; fsync:
+# Carelake:Audit:FsyncReadRecords=true, the response waits for the fsync; off: not audited, --dev only.)
 # Env: WARM (warm-up seconds, default 30), PORT, BIN (Carelake.dll to run), PERF=1 (perf record -g, cpu-clock, of the
 # measured part into $DATA_DIR/../perf-MODE.data; the server runs with DOTNET_PerfMapEnabled=1).
 # Run the modes alternately, several rounds, and record the load average printed with each result.
@@ -12,9 +14,9 @@ mode=$1; data=$2; queries=$3; duration=${4:-20}; clients=${5:-8}
 port=${PORT:-18191}; warm=${WARM:-30}
 bin=${BIN:-src/Carelake/bin/Release/net10.0/Carelake.dll}
 driver=bench/Carelake.LoadDriver/bin/Release/net10.0/Carelake.LoadDriver.dll
-off=false; fsync=true
+off=false; fsync=false
 [ "$mode" = off ] && off=true
-[ "$mode" = nofsync ] && fsync=false
+[ "$mode" = fsync ] && fsync=true
 env DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 Carelake__Audit__DisabledForBenchmark=$off Carelake__Audit__FsyncReadRecords=$fsync \
   "Logging__LogLevel__Carelake.Http.RequestLogging=Warning" \
   dotnet "$bin" serve --dev --data-dir "$data" --urls "http://127.0.0.1:$port" > "$data/../server-$mode.log" 2>&1 &

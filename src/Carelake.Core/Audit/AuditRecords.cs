@@ -22,9 +22,10 @@ public static class AuditRecords
     private const string Lifecycle = "http://terminology.hl7.org/CodeSystem/dicom-audit-lifecycle";
 
     /// <summary>A FHIR REST interaction (or operation) and what it touched.</summary>
-    public static AuditEvent Rest(AuditActor actor, string subtype, string? operation, int status, DateTimeOffset now, IEnumerable<string> entities, IEnumerable<string> patients, string? query)
+    /// <param name="observer">The server that records it (default: this host); <see cref="AuditAccess"/> renders stored records with theirs.</param>
+    public static AuditEvent Rest(AuditActor actor, string subtype, string? operation, int status, DateTimeOffset now, IEnumerable<string> entities, IEnumerable<string> patients, string? query, string? observer = null)
     {
-        var audit = New(actor, new Coding(EventType, "rest", "Restful Operation"), ActionOf(subtype), status, now);
+        var audit = New(actor, new Coding(EventType, "rest", "Restful Operation"), ActionOf(subtype), status, now, observer);
         audit.Subtype.Add(new Coding(RestfulInteraction, subtype));
         if (operation is not null)
         {
@@ -106,6 +107,12 @@ public static class AuditRecords
         return new ResourceWrite(AuditChain.ResourceType, audit.Id, 1, 0, audit.Recorded ?? DateTimeOffset.UtcNow, "POST", json, [AuditKeys.From(audit)]);
     }
 
+    /// <summary>The source observer's identifier: this host.</summary>
+    public static string ObserverName { get; } = Environment.MachineName;
+
+    /// <summary>FHIR instants carry milliseconds at most: the recorded time is truncated to them.</summary>
+    public static DateTimeOffset ToMilliseconds(DateTimeOffset now) => new(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+
     public static AuditEvent.AuditEventAction ActionOf(string subtype) => subtype switch
     {
         "read" or "vread" or "history-instance" or "history-type" or "history-system" => AuditEvent.AuditEventAction.R,
@@ -122,9 +129,9 @@ public static class AuditRecords
         _ => AuditEvent.AuditEventOutcome.N8,
     };
 
-    private static AuditEvent New(AuditActor actor, Coding type, AuditEvent.AuditEventAction action, int status, DateTimeOffset now)
+    private static AuditEvent New(AuditActor actor, Coding type, AuditEvent.AuditEventAction action, int status, DateTimeOffset now, string? observer = null)
     {
-        now = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+        now = ToMilliseconds(now);
         var user = new AuditEvent.AgentComponent
         {
             Requestor = true,
@@ -145,7 +152,7 @@ public static class AuditRecords
             Source = new AuditEvent.SourceComponent
             {
                 Site = "Carelake",
-                Observer = new ResourceReference { Display = "Carelake FHIR server", Identifier = new Identifier("http://carelake.dev/fhir/sid/server", Environment.MachineName) },
+                Observer = new ResourceReference { Display = "Carelake FHIR server", Identifier = new Identifier("http://carelake.dev/fhir/sid/server", observer ?? ObserverName) },
                 Type = [new Coding("http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server")],
             },
             PurposeOfEvent = actor.PurposeOfUse.Select(p => new CodeableConcept("http://terminology.hl7.org/CodeSystem/v3-ActReason", p)).ToList(),

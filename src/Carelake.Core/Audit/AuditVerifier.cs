@@ -108,7 +108,7 @@ public static class AuditVerifier
     {
         try
         {
-            var audit = (AuditEvent)FhirSerialization.ParseStored(row.Payload);
+            var audit = AuditPayload.ToAuditEvent(row.Id, row.Payload!);
             if (audit.Id != row.Id)
             {
                 return false;

@@ -261,7 +261,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         var hits = new List<AuditHit>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            hits.Add(new AuditHit(reader.GetInt64(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), Bytes(reader, 3)));
+            hits.Add(Hit(reader));
         }
 
         return hits;
@@ -350,7 +350,7 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         await using var command = Command(connection, "SELECT seq, id, recorded, payload FROM audit_event WHERE id = @id", ("id", id));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new AuditHit(reader.GetInt64(0), reader.GetString(1), new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), Bytes(reader, 3))
+            ? Hit(reader)
             : null;
     }
 
@@ -382,6 +382,25 @@ public sealed class SqlAuditLog : IAuditLog, IAsyncDisposable
         {
             await _dataSource.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A record as readers see it: an AuditEvent (compact access records rendered). A payload altered so that it no
+    /// longer parses is returned as stored: <c>audit verify</c> reports it, and a reader should see what is there.
+    /// </summary>
+    private static AuditHit Hit(DbDataReader reader)
+    {
+        var id = reader.GetString(1);
+        var payload = Bytes(reader, 3);
+        try
+        {
+            payload = AuditPayload.ToJson(id, payload);
+        }
+        catch (FormatException)
+        {
+        }
+
+        return new AuditHit(reader.GetInt64(0), id, new DateTimeOffset(reader.GetInt64(2), TimeSpan.Zero), payload);
     }
 
     /// <summary>Bytes as stored; a value whose storage type was changed (by hand, in SQLite) is still read, so verify can report it.</summary>

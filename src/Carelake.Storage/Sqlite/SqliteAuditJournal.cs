@@ -3,35 +3,41 @@ using System.Security.Cryptography;
 using System.Text;
 using Carelake.Core.Audit;
 using Carelake.Core.Storage;
+using Microsoft.Win32.SafeHandles;
 
 namespace Carelake.Storage.Sqlite;
 
 /// <summary>
 /// The durable outbox of audit records that carry no data write (reads, searches, failures, security events): an
 /// append-only journal of segment files beside the database (<c>&lt;db&gt;-audit.000001</c> …). A request's record
-/// is written — and fsynced unless FsyncReadRecords is off — before its response is sent; the SQLite writer then
-/// chains journaled records into <c>audit_event</c> at the start of its next transaction (a data write's, or the
-/// store's once-a-second move), and a segment is deleted once every record in it is chained.
+/// is in the journal before its response is sent; the SQLite writer then chains journaled records into
+/// <c>audit_event</c> at the start of its next transaction (a data write's, or the store's once-a-second move), and a
+/// segment is deleted once every record in it is chained.
 /// <para>
 /// Why not commit each record into the database: a COMMIT costs a WAL append and a transaction, and every commit makes
 /// each reader connection drop its whole page cache at its next read (SQLite resets the pager when the WAL moved),
 /// so a search mix that wrote one record per search re-read its pages on every request. A journal append is one
-/// write and one fsync for a whole group of requests, and the main file sees one commit a second.
+/// <c>write</c>, and the main file sees one commit a second.
+/// </para>
+/// <para>
+/// Two guarantees (docs/audit.md, "The guarantee"). Without fsync (the default): the request's own thread writes its
+/// frame, so the record is in the kernel — surviving a crash or kill -9 of the server — before the response; the
+/// journal's thread fsyncs the segment within <see cref="FlushInterval"/> of the first unsynced write, which bounds
+/// what a power loss can take. With fsync: callers queue their record and await; the journal's thread writes and
+/// fsyncs everything queued as one group, then completes those callers. (Writing and fsyncing on the first caller's
+/// thread, as up to 2026-12-05, blocked a thread-pool thread in every fsync: on a 2-core server half of the request
+/// processing stalled for each one.)
 /// </para>
 /// <para>
 /// Order: journaled records join the chain ahead of any write unit that commits after them, so the chain keeps the
-/// order in which records became durable. Frames are checksummed: after a power loss a torn tail is dropped (those
-/// requests never got their response: their fsync had not returned).
-/// </para>
-/// <para>
-/// Group commit on a thread of its own: callers queue their record and await; the journal's thread writes and fsyncs
-/// everything queued in one go, then completes those callers. (Writing on the first caller's thread, as up to
-/// 2026-12-05, blocked a thread-pool thread in every fsync: the pool keeps about one thread per core, so on a 2-core
-/// server half of the request processing stalled for each fsync; measured +5–9 % audited search throughput.)
+/// order in which records were journaled. Frames are checksummed: after a power loss a torn tail is dropped.
 /// </para>
 /// </summary>
 internal sealed class SqliteAuditJournal : IDisposable
 {
+    /// <summary>Without fsync per record: the longest a written record waits for the journal's fsync.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>A segment is closed once it holds this many bytes; closed segments are deleted once chained.</summary>
     private const long SegmentBytes = 4 << 20;
 
@@ -42,12 +48,16 @@ internal sealed class SqliteAuditJournal : IDisposable
     private readonly Lock _fileLock = new();
     private readonly Lock _pendingLock = new();
     private readonly List<(string Path, long LastNumber)> _closed = [];
-    private readonly Thread _appender;
+    private readonly Thread _thread;
     private List<Queued> _queue = [];
     private bool _stopping;
-    private FileStream _segment;
+    private int _unsynced;
+    private SafeFileHandle _segment;
+    private string _segmentPath;
+    private long _segmentLength;
     private int _generation;
     private long _lastNumber;
+    private long _syncedThrough;
     private long _chainedThrough;
     private List<Journaled> _pending = [];
     private int _unchained;
@@ -58,16 +68,17 @@ internal sealed class SqliteAuditJournal : IDisposable
         _databasePath = databasePath;
         _fsync = fsync;
         _generation = generation;
-        _segment = OpenSegment(databasePath, generation);
-        _appender = new Thread(AppendLoop) { IsBackground = true, Name = "audit-journal" };
-        _appender.Start();
+        _segmentPath = PathOf(databasePath, generation);
+        _segment = OpenSegment(_segmentPath);
+        _thread = new Thread(fsync ? AppendLoop : FlushLoop) { IsBackground = true, Name = "audit-journal" };
+        _thread.Start();
     }
 
     /// <summary>Fault injection for the guarantee's test: appends fail as a full disk would make them, without touching the file.</summary>
     internal bool FailAppendsForTest { get; set; }
 
     /// <summary>
-    /// Records journaled (durable) whose chaining has not committed yet — including those a transaction in progress
+    /// Records journaled whose chaining has not committed yet — including those a transaction in progress
     /// has taken: a flush must wait for that transaction too, or a reader right after it misses them.
     /// </summary>
     public int UnchainedCount
@@ -93,11 +104,23 @@ internal sealed class SqliteAuditJournal : IDisposable
         }
     }
 
+    /// <summary>Tests: the number of the last record written, and of the last one known to be on stable storage.</summary>
+    internal (long Written, long Synced) PositionsForTest
+    {
+        get
+        {
+            lock (_fileLock)
+            {
+                return (_lastNumber, _syncedThrough);
+            }
+        }
+    }
+
     /// <summary>
     /// Opens a new segment after the ones a previous run left; <paramref name="leftOver"/> gets their records in journal
     /// order (some may already be chained: a crash between the chain's COMMIT and the segment's deletion).
     /// </summary>
-    /// <param name="fsync">Whether an append waits for fsync (a record then survives a power loss) or only for the write (it survives a crash of the process).</param>
+    /// <param name="fsync">Whether an append waits for fsync (a record then survives a power loss) or only for the write (it survives a crash of the process; the fsync follows within <see cref="FlushInterval"/>).</param>
     public static SqliteAuditJournal Open(string databasePath, bool fsync, out IReadOnlyList<ResourceWrite> leftOver, out IReadOnlyList<string> leftOverFiles)
     {
         var segments = Segments(databasePath);
@@ -118,6 +141,28 @@ internal sealed class SqliteAuditJournal : IDisposable
     /// <summary>Completes once the record is in the journal (fsynced when configured); faults if it could not be written.</summary>
     public Task AppendAsync(ResourceWrite record)
     {
+        if (!_fsync)
+        {
+            try
+            {
+                Write([record]);
+            }
+            catch (Exception e)
+            {
+                return Task.FromException(e);
+            }
+
+            if (Interlocked.Exchange(ref _unsynced, 1) == 0)
+            {
+                lock (_queueLock)
+                {
+                    Monitor.Pulse(_queueLock);
+                }
+            }
+
+            return Task.CompletedTask;
+        }
+
         var queued = new Queued(record, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         lock (_queueLock)
         {
@@ -201,20 +246,20 @@ internal sealed class SqliteAuditJournal : IDisposable
             Monitor.Pulse(_queueLock);
         }
 
-        // The thread writes what is still queued before it ends.
-        _appender.Join();
+        // The thread writes what is still queued (or fsyncs what is written) before it ends.
+        _thread.Join();
         lock (_fileLock)
         {
             _segment.Dispose();
             if (_lastNumber == _chainedThrough)
             {
                 // Everything was chained (a clean shutdown): no journal is left behind.
-                File.Delete(_segment.Name);
+                File.Delete(_segmentPath);
             }
         }
     }
 
-    /// <summary>The journal's thread: writes everything queued as one group, until disposed and drained.</summary>
+    /// <summary>With fsync: the journal's thread writes everything queued as one group, until disposed and drained.</summary>
     private void AppendLoop()
     {
         while (true)
@@ -236,36 +281,89 @@ internal sealed class SqliteAuditJournal : IDisposable
                 _queue = [];
             }
 
-            AppendGroup(group);
+            try
+            {
+                Write([.. group.Select(q => q.Record)]);
+                foreach (var item in group)
+                {
+                    item.Done.TrySetResult();
+                }
+            }
+            catch (Exception e)
+            {
+                foreach (var item in group)
+                {
+                    item.Done.TrySetException(e);
+                }
+            }
         }
     }
 
-    private void AppendGroup(List<Queued> group)
+    /// <summary>
+    /// Without fsync: the journal's thread waits for a written record, lets the interval pass (so one fsync covers
+    /// all that are written meanwhile), then fsyncs — outside the file lock, so requests keep appending while the
+    /// disk works.
+    /// </summary>
+    private void FlushLoop()
     {
-        try
+        while (true)
         {
-            var journaled = Write(group);
-            lock (_pendingLock)
+            lock (_queueLock)
             {
-                _pending.AddRange(journaled);
-                _unchained += journaled.Count;
+                while (Volatile.Read(ref _unsynced) == 0 && !_stopping)
+                {
+                    Monitor.Wait(_queueLock);
+                }
+
+                if (!_stopping)
+                {
+                    Monitor.Wait(_queueLock, FlushInterval);
+                }
             }
 
-            foreach (var item in group)
+            Interlocked.Exchange(ref _unsynced, 0);
+            SafeFileHandle segment;
+            long through;
+            lock (_fileLock)
             {
-                item.Done.TrySetResult();
+                segment = _segment;
+                through = _lastNumber;
             }
-        }
-        catch (Exception e)
-        {
-            foreach (var item in group)
+
+            try
             {
-                item.Done.TrySetException(e);
+                RandomAccess.FlushToDisk(segment);
+                lock (_fileLock)
+                {
+                    _syncedThrough = Math.Max(_syncedThrough, through);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // The segment was closed meanwhile; closing fsyncs it.
+            }
+            catch (IOException)
+            {
+                // The disk refused the fsync: what was written there may not be on it. The journal goes on in a new
+                // segment, and the records stay in memory until they are chained (the chain's COMMIT is fsynced).
+                lock (_fileLock)
+                {
+                    _rotate = true;
+                }
+            }
+
+            lock (_queueLock)
+            {
+                if (_stopping && Volatile.Read(ref _unsynced) == 0)
+                {
+                    return;
+                }
             }
         }
     }
 
-    private List<Journaled> Write(List<Queued> group)
+    /// <summary>Writes the records as one <c>write</c> (fsynced in the fsync mode) and hands them to the chaining, in journal order.</summary>
+    private void Write(IReadOnlyList<ResourceWrite> records)
     {
         lock (_fileLock)
         {
@@ -278,13 +376,13 @@ internal sealed class SqliteAuditJournal : IDisposable
             }
 
             var buffer = new MemoryStream();
-            var journaled = new List<Journaled>(group.Count);
+            var journaled = new List<Journaled>(records.Count);
             var number = _lastNumber;
-            foreach (var item in group)
+            foreach (var record in records)
             {
                 number++;
-                Frame(buffer, number, item.Record);
-                journaled.Add(new Journaled(number, item.Record));
+                Frame(buffer, number, record);
+                journaled.Add(new Journaled(number, record));
             }
 
             try
@@ -294,8 +392,11 @@ internal sealed class SqliteAuditJournal : IDisposable
                     throw new IOException("No space left on device (injected by a test).");
                 }
 
-                _segment.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-                _segment.Flush(flushToDisk: _fsync);
+                RandomAccess.Write(_segment, buffer.GetBuffer().AsSpan(0, (int)buffer.Length), _segmentLength);
+                if (_fsync)
+                {
+                    RandomAccess.FlushToDisk(_segment);
+                }
             }
             catch
             {
@@ -303,28 +404,51 @@ internal sealed class SqliteAuditJournal : IDisposable
                 throw;
             }
 
+            _segmentLength += buffer.Length;
             _lastNumber = number;
-            if (_segment.Length >= SegmentBytes)
+            if (_fsync)
+            {
+                _syncedThrough = number;
+            }
+
+            // Handed to the chaining inside the file lock: the chain's order is the journal's.
+            lock (_pendingLock)
+            {
+                _pending.AddRange(journaled);
+                _unchained += journaled.Count;
+            }
+
+            if (_segmentLength >= SegmentBytes)
             {
                 CloseSegment();
             }
-
-            return journaled;
         }
     }
 
-    /// <summary>Closes the current segment (deleted once its records are chained) and opens the next.</summary>
+    /// <summary>Closes the current segment (fsynced first; deleted once its records are chained) and opens the next.</summary>
     private void CloseSegment()
     {
-        var next = OpenSegment(_databasePath, _generation + 1);
-        _closed.Add((_segment.Name, _lastNumber));
+        var nextPath = PathOf(_databasePath, _generation + 1);
+        var next = OpenSegment(nextPath);
+        try
+        {
+            RandomAccess.FlushToDisk(_segment);
+            _syncedThrough = _lastNumber;
+        }
+        catch (IOException)
+        {
+            // Its records stay in memory until chained; the chain's COMMIT is fsynced.
+        }
+
+        _closed.Add((_segmentPath, _lastNumber));
         _segment.Dispose();
         _generation++;
         _segment = next;
+        _segmentPath = nextPath;
+        _segmentLength = 0;
     }
 
-    private static FileStream OpenSegment(string databasePath, int generation) =>
-        new(PathOf(databasePath, generation), FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
+    private static SafeFileHandle OpenSegment(string path) => File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
 
     private static string PathOf(string databasePath, int generation) => $"{databasePath}-audit.{generation:D6}";
 

@@ -12,10 +12,11 @@ public sealed record SqliteOptions
     public string Synchronous { get; init; } = "FULL";
 
     /// <summary>
-    /// Commits that carry only audit records (reads, searches, failures) skip the fsync: they are in the WAL before the
-    /// response (surviving a process crash) and reach the disk with the next data commit or WAL checkpoint (≤ 1 s).
+    /// Audit records that carry no data write (reads, searches, failures) go to the read-record journal. false
+    /// (default): written there before the response (surviving a crash of the process), fsynced within 100 ms.
+    /// true: fsynced before the response (surviving a power loss too), one fsync per group of concurrent requests.
     /// </summary>
-    public bool AuditOnlyWithoutFsync { get; init; }
+    public bool FsyncAuditRecords { get; init; }
 
     /// <summary>Most write units merged into one commit (group commit); one fsync then serves all of them.</summary>
     public int MaxUnitsPerCommit { get; init; } = 512;

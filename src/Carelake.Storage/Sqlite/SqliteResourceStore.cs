@@ -67,14 +67,14 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
         SqliteMigrations.Apply(connection);
         var ids = AssignParameterIds(connection, parameters, updateUrls: false);
         _writerConnection = connection;
-        _journal = SqliteAuditJournal.Open(_options.Path, fsync: !_options.AuditOnlyWithoutFsync, out var leftOver, out var leftOverFiles);
+        _journal = SqliteAuditJournal.Open(_options.Path, fsync: _options.FsyncAuditRecords, out var leftOver, out var leftOverFiles);
         ChainLeftOver(connection, leftOver);
         foreach (var file in leftOverFiles)
         {
             File.Delete(file);
         }
 
-        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _options.AuditOnlyWithoutFsync ? SynchronousLevel(_options.Synchronous) : null, _journal);
+        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _journal);
         _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
         _mover = Task.Run(() => MoveLoopAsync(_stopping.Token), CancellationToken.None);
         return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);

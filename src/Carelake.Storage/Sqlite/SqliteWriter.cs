@@ -22,15 +22,12 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly TaskCompletionSource _loop = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Commands _commands;
     private readonly SqliteAuditAppender _audit;
-    private readonly string? _relaxAuditOnlyFrom;
     private readonly SqliteAuditJournal? _journal;
     private SqliteTransaction? _transaction;
 
-    /// <param name="relaxAuditOnlyFrom">The configured synchronous level, when batches of audit records alone may commit without fsync (null: never).</param>
     /// <param name="journal">Journaled audit records to chain at the start of every transaction (null: none).</param>
-    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, string? relaxAuditOnlyFrom = null, SqliteAuditJournal? journal = null)
+    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, SqliteAuditJournal? journal = null)
     {
-        _relaxAuditOnlyFrom = relaxAuditOnlyFrom;
         _journal = journal;
         _connection = connection;
         _maxUnitsPerCommit = maxUnitsPerCommit;
@@ -131,14 +128,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var results = new CommitResult[batch.Count];
         var journaled = chainJournal && _journal is not null ? _journal.TakePending() : [];
-        var relaxed = _relaxAuditOnlyFrom is not null && batch.TrueForAll(u => u.Erase is null && u.Replacements.Count == 0 && u.Writes.All(w => w.Type == AuditChain.ResourceType));
-        if (relaxed)
-        {
-            // Between transactions: SQLite does not change the level inside one.
-            _transaction = null;
-            Execute("PRAGMA synchronous = NORMAL");
-        }
-
         try
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
@@ -166,7 +155,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
         catch (Exception e) when (e is SqliteException or InvalidOperationException)
         {
-            Restore(relaxed);
             _journal?.Return(journaled);
             if (batch.Count > 1 || journaled.Count > 0)
             {
@@ -185,20 +173,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
             return;
         }
 
-        Restore(relaxed);
         _journal?.Chained(journaled);
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Completion.TrySetResult(results[i]);
-        }
-    }
-
-    private void Restore(bool relaxed)
-    {
-        if (relaxed)
-        {
-            _transaction = null;
-            Execute($"PRAGMA synchronous = {_relaxAuditOnlyFrom}");
         }
     }
 

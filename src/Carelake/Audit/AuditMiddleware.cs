@@ -1,6 +1,7 @@
 using Carelake.Core.Audit;
 using Carelake.Core.Fhir;
 using Carelake.Core.Security;
+using Carelake.Core.Storage;
 using Carelake.Hosting;
 using Carelake.Http;
 using Hl7.Fhir.Model;
@@ -88,7 +89,7 @@ public sealed partial class AuditMiddleware(RequestDelegate next, CarelakeOption
         }
     }
 
-    private async Task<AuditEvent> BuildAsync(HttpContext http, AuditClass audited, AuditScope scope, int status)
+    private async Task<ResourceWrite> BuildAsync(HttpContext http, AuditClass audited, AuditScope scope, int status)
     {
         var now = time.GetUtcNow();
         if (audited.SecurityType is { } security)
@@ -108,7 +109,7 @@ public sealed partial class AuditMiddleware(RequestDelegate next, CarelakeOption
 
             // A sign-in succeeds with a redirect; the other security endpoints with 2xx.
             var effective = audited.Subtype == "login" && status is 302 or 303 ? 200 : status;
-            return AuditRecords.Security(actor, security.Code, security.Display, audited.Subtype, effective, now, audited.Entity);
+            return AuditRecords.ToWrite(AuditRecords.Security(actor, security.Code, security.Display, audited.Subtype, effective, now, audited.Entity));
         }
 
         var patients = new HashSet<string>(StringComparer.Ordinal);
@@ -149,8 +150,7 @@ public sealed partial class AuditMiddleware(RequestDelegate next, CarelakeOption
             entities.Add(type);
         }
 
-        var audit = AuditRecords.Rest(scope.Actor, audited.Subtype, audited.Operation, status, now, entities.Where(e => e.Contains('/', StringComparison.Ordinal)), patients, query);
-        return audit;
+        return AuditAccess.Create(scope.Actor, audited.Subtype, audited.Operation, status, now, entities.Where(e => e.Contains('/', StringComparison.Ordinal)), patients, query).ToWrite();
     }
 
     private AuditActor ActorOf(HttpContext http)

@@ -1,4 +1,5 @@
 using Carelake.Core.Audit;
+using Carelake.Core.Storage;
 using Carelake.Hosting;
 using Hl7.Fhir.Model;
 using Task = System.Threading.Tasks.Task;
@@ -19,9 +20,11 @@ public sealed partial class AuditTrail(CarelakeServices services, CarelakeOption
 
     public AuditSigner Signer => _signer.Value;
 
-    public async Task RecordAsync(AuditEvent audit, CancellationToken cancellationToken)
+    public Task RecordAsync(AuditEvent audit, CancellationToken cancellationToken) => RecordAsync(AuditRecords.ToWrite(audit), cancellationToken);
+
+    /// <summary>Stores a record that carries no data write (<see cref="AuditAccess.ToWrite"/>, <see cref="AuditRecords.ToWrite(AuditEvent)"/>).</summary>
+    public async Task RecordAsync(ResourceWrite record, CancellationToken cancellationToken)
     {
-        var record = AuditRecords.ToWrite(audit);
         if (services.AuditStore.Inner is IAuditOutbox outbox)
         {
             await outbox.AppendAuditAsync(record, cancellationToken);

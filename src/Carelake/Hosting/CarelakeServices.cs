@@ -87,7 +87,7 @@ public sealed class CarelakeServices : IAsyncDisposable
             ConnectTimeoutSeconds = options.Database.ConnectTimeoutSeconds,
             AuditOnlyWithoutFsync = !options.Audit.FsyncReadRecords,
         })
-        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous, AuditOnlyWithoutFsync = !options.Audit.FsyncReadRecords });
+        : new SqliteResourceStore(new SqliteOptions { Path = options.DatabasePath, Synchronous = options.SqliteSynchronous, FsyncAuditRecords = options.Audit.FsyncReadRecords });
 
     public async ValueTask DisposeAsync()
     {

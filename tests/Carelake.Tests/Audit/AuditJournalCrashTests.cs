@@ -24,12 +24,16 @@ public sealed class AuditJournalCrashTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task Every_answered_read_is_in_the_trail_after_SIGKILL_and_a_restart()
+    /// <param name="fsync">Carelake:Audit:FsyncReadRecords: false (default) writes the record before the response, true also fsyncs it.</param>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Every_answered_read_is_in_the_trail_after_SIGKILL_and_a_restart(bool fsync)
     {
         string patient;
         const int reads = 40;
-        await using (var server = await ServerProcess.StartAsync(_dataDir, "--dev"))
+        var environment = new Dictionary<string, string> { ["Carelake__Audit__FsyncReadRecords"] = fsync ? "true" : "false" };
+        await using (var server = await ServerProcess.StartAsync(_dataDir, environment, "--dev"))
         {
             using var client = new HttpClient();
             using (var created = await client.PostAsync(server.BaseUrl + "/Patient", new StringContent("""{"resourceType":"Patient","active":true}""", Encoding.UTF8, "application/fhir+json")))
@@ -53,7 +57,7 @@ public sealed class AuditJournalCrashTests : IDisposable
         var (_, pending) = await ServerProcess.RunCliAsync("audit", "verify", "--data-dir", _dataDir);
         Assert.Contains("in the read-record journal", pending, StringComparison.Ordinal);
 
-        await using (var restarted = await ServerProcess.StartAsync(_dataDir, "--dev"))
+        await using (var restarted = await ServerProcess.StartAsync(_dataDir, environment, "--dev"))
         {
             // Chained at start, before the server answers; the journal files are gone.
             Assert.Equal(reads, await CountReadsOfAsync(patient));

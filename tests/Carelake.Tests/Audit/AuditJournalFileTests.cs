@@ -57,6 +57,40 @@ public sealed class AuditJournalFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Without_fsync_per_record_a_record_is_in_the_file_when_its_append_completes_and_fsynced_soon_after()
+    {
+        Directory.CreateDirectory(_dir);
+        using var journal = SqliteAuditJournal.Open(Database, fsync: false, out _, out _);
+
+        await journal.AppendAsync(Record());
+        await journal.AppendAsync(Record());
+
+        // In the file (the kernel's page cache) before the response: a crash of the process cannot take it.
+        Assert.Equal(2, SqliteResourceStore.JournaledAuditRecords(Database));
+        Assert.Equal(2, journal.PositionsForTest.Written);
+        // The journal's thread fsyncs it without another append to prompt it (within 100 ms; the test allows 30 s).
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (journal.PositionsForTest.Synced < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(2, journal.PositionsForTest.Synced);
+    }
+
+    [Fact]
+    public async Task With_fsync_per_record_a_record_is_fsynced_when_its_append_completes()
+    {
+        Directory.CreateDirectory(_dir);
+        using var journal = SqliteAuditJournal.Open(Database, fsync: true, out _, out _);
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => journal.AppendAsync(Record())));
+
+        Assert.Equal((20L, 20L), journal.PositionsForTest);
+        Assert.Equal(20, SqliteResourceStore.JournaledAuditRecords(Database));
+    }
+
+    [Fact]
     public async Task A_journal_whose_records_were_all_chained_leaves_no_file_behind()
     {
         Directory.CreateDirectory(_dir);

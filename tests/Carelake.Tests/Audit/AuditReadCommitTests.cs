@@ -4,17 +4,20 @@ using Task = System.Threading.Tasks.Task;
 
 namespace Carelake.Tests.Audit;
 
-/// <summary>Carelake:Audit:FsyncReadRecords=false: read records skip the fsync but are still committed before the response, in the chain.</summary>
+/// <summary>
+/// Carelake:Audit:FsyncReadRecords=true (the default is false, which the rest of the suite runs): every read waits
+/// for its record's fsync, and the records still reach the chain in order and verify.
+/// </summary>
 public sealed class AuditReadCommitTests : IAsyncLifetime
 {
-    private readonly TestServer _server = new() { Configure = o => o.Audit.FsyncReadRecords = false };
+    private readonly TestServer _server = new() { Configure = o => o.Audit.FsyncReadRecords = true };
 
     public Task InitializeAsync() => _server.InitializeAsync();
 
     public Task DisposeAsync() => _server.DisposeAsync();
 
     [Fact]
-    public async Task Without_fsync_for_reads_every_read_is_still_recorded_before_its_response()
+    public async Task With_fsync_for_reads_every_read_is_recorded_before_its_response()
     {
         var patient = (await _server.Services.Resources.CreateAsync(new Patient { Active = true }, CancellationToken.None)).Id;
         var head = await AuditTrailReader.HeadAsync(_server);

@@ -27,11 +27,14 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public static string CarelakeDll => Path.Combine(AppContext.BaseDirectory, "Carelake.dll");
 
-    public static async Task<ServerProcess> StartAsync(string dataDir, params string[] extraArgs)
+    public static Task<ServerProcess> StartAsync(string dataDir, params string[] extraArgs) => StartAsync(dataDir, new Dictionary<string, string>(), extraArgs);
+
+    /// <param name="environment">Extra environment variables (configuration such as Carelake__Audit__…).</param>
+    public static async Task<ServerProcess> StartAsync(string dataDir, IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var process = Start(["serve", "--data-dir", dataDir, "--urls", url, .. extraArgs, .. await DatabaseArgumentsAsync(dataDir, extraArgs)]);
+        var process = Start(["serve", "--data-dir", dataDir, "--urls", url, .. extraArgs, .. await DatabaseArgumentsAsync(dataDir, extraArgs)], environment);
         var server = new ServerProcess(process, url + "/fhir");
         process.OutputDataReceived += (_, e) => server.Capture(e.Data);
         process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
