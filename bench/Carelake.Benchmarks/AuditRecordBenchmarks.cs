@@ -9,7 +9,9 @@ namespace Carelake.Benchmarks;
 /// The cost of auditing one search (docs/benchmarks.md, "Audit overhead"): <c>Build</c> makes the record of a search
 /// that returned eight patients' data (the AuditEvent and its stored JSON and keys); <c>Chain</c> chains 1,000 such
 /// records into the audit tables of a SQLite store opened as the server opens it, in one transaction (what the
-/// store's once-a-second move of journaled read records does).
+/// store's once-a-second move of journaled read records does). The <c>Compact</c> variants do the same with the
+/// compact access record the server stores for reads and searches (<see cref="AuditAccess"/>); <c>JournalCompact</c>
+/// appends 1,000 of them to the read-record journal as requests do (the default: written, fsynced later).
 /// </summary>
 [MemoryDiagnoser]
 [MedianColumn]
@@ -36,6 +38,25 @@ public class AuditRecordBenchmarks
 
     [Benchmark(OperationsPerInvoke = 1000)]
     public Task<CommitResult> Chain() => _services.AuditStore.Inner.CommitAsync([.. Enumerable.Range(0, 1000).Select(_ => Record())], CancellationToken.None);
+
+    [Benchmark]
+    public ResourceWrite BuildCompact() => Compact();
+
+    [Benchmark(OperationsPerInvoke = 1000)]
+    public Task<CommitResult> ChainCompact() => _services.AuditStore.Inner.CommitAsync([.. Enumerable.Range(0, 1000).Select(_ => Compact())], CancellationToken.None);
+
+    [Benchmark(OperationsPerInvoke = 1000)]
+    public async System.Threading.Tasks.Task JournalCompact()
+    {
+        var outbox = (IAuditOutbox)_services.AuditStore.Inner;
+        for (var i = 0; i < 1000; i++)
+        {
+            await outbox.AppendAuditAsync(Compact(), CancellationToken.None);
+        }
+    }
+
+    private static ResourceWrite Compact() => AuditAccess.Create(
+        Actor, "search-type", null, 200, DateTimeOffset.UtcNow, [], Patients, "GET /fhir/Observation?patient=p-0001&code=http://loinc.org|8867-4&_count=50").ToWrite();
 
     private static ResourceWrite Record() => AuditRecords.ToWrite(AuditRecords.Rest(
         Actor, "search-type", null, 200, DateTimeOffset.UtcNow, [], Patients, "GET /fhir/Observation?patient=p-0001&code=http://loinc.org|8867-4&_count=50"));
