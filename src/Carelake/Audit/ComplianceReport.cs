@@ -35,7 +35,7 @@ public sealed class ComplianceReport(CarelakeOptions options, CarelakeServices s
 
         var verification = await VerifyAsync(cancellationToken);
         checks.Add(services.AuditStore.Enabled && verification.Intact
-            ? new("audit-controls", "164.312(b) Audit controls", true, $"Every access is recorded as an AuditEvent; {verification.Message}", "None.")
+            ? new("audit-controls", "164.312(b) Audit controls", true, $"Every access is recorded as an AuditEvent; {verification.Message} {ReadRecordGuarantee}", "None.")
             : new("audit-controls", "164.312(b) Audit controls", false, services.AuditStore.Enabled ? $"The audit trail does not verify: {verification.Message}" : "Auditing is disabled for a benchmark (--dev only).", "Investigate with `carelake audit verify`; restore the database from a backup taken before the first bad position."));
 
         var keyFile = Path.GetFullPath(options.Audit.KeyFilePath(options.DataDir));
@@ -57,6 +57,11 @@ public sealed class ComplianceReport(CarelakeOptions options, CarelakeServices s
             : new("transmission-security", "164.312(e)(1) Transmission security", false, $"Plain HTTP listener(s): {string.Join(", ", urls.Where(u => !u.StartsWith("https://", StringComparison.OrdinalIgnoreCase)))}.", "Listen on https:// with Carelake:Tls:CertificatePath, or run behind a TLS proxy with Carelake:Tls:BehindProxy."));
         return checks;
     }
+
+    /// <summary>The read-record guarantee in force (docs/audit.md, "The guarantee"), so that the report states it.</summary>
+    private string ReadRecordGuarantee => options.Audit.FsyncReadRecords
+        ? "The record of every read is on stable storage before its response is sent (Carelake:Audit:FsyncReadRecords=true)."
+        : "The record of every read is written before its response is sent (it survives a crash of the server) and flushed to stable storage within a fraction of a second; set Carelake:Audit:FsyncReadRecords=true to make each response wait for the flush.";
 
     private async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {

@@ -37,6 +37,8 @@ public sealed class ComplianceReportCliTests : IAsyncLifetime
         var checks = report.RootElement.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("id").GetString()!, c => c);
         Assert.Equal(AllChecks.Order(), checks.Keys.Order());
         Assert.True(checks["audit-controls"].GetProperty("passed").GetBoolean(), checks["audit-controls"].GetProperty("finding").GetString());
+        // The read-record guarantee in force is stated (the default: written before the response, flushed soon after).
+        Assert.Contains("Carelake:Audit:FsyncReadRecords=true to make each response wait", checks["audit-controls"].GetProperty("finding").GetString(), StringComparison.Ordinal);
         Assert.True(checks["integrity"].GetProperty("passed").GetBoolean(), checks["integrity"].GetProperty("finding").GetString());
         // The test server runs --dev over plain HTTP on an unencrypted file: these must fail, each with a remediation.
         foreach (var failing in new[] { "unique-user-ids", "encryption-at-rest", "authentication" })
