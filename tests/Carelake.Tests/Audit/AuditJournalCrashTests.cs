@@ -14,15 +14,9 @@ namespace Carelake.Tests.Audit;
 [Trait("Provider", "SqliteOnly")]
 public sealed class AuditJournalCrashTests : IDisposable
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "carelake-tests", "journal-crash-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _dataDir = new("journal-crash-");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
+    public void Dispose() => _dataDir.Dispose();
 
     /// <param name="fsync">Carelake:Audit:FsyncReadRecords: false (default) writes the record before the response, true also fsyncs it.</param>
     [Theory]
@@ -33,7 +27,7 @@ public sealed class AuditJournalCrashTests : IDisposable
         string patient;
         const int reads = 40;
         var environment = new Dictionary<string, string> { ["Carelake__Audit__FsyncReadRecords"] = fsync ? "true" : "false" };
-        await using (var server = await ServerProcess.StartAsync(_dataDir, environment, "--dev"))
+        await using (var server = await ServerProcess.StartAsync(_dataDir.Path, environment, "--dev"))
         {
             using var client = new HttpClient();
             using (var created = await client.PostAsync(server.BaseUrl + "/Patient", new StringContent("""{"resourceType":"Patient","active":true}""", Encoding.UTF8, "application/fhir+json")))
@@ -50,22 +44,22 @@ public sealed class AuditJournalCrashTests : IDisposable
             }
 
             // Killed at once: the journal's once-a-second move has (most likely) not chained the reads yet.
-            Assert.NotEmpty(Directory.GetFiles(_dataDir, "carelake.db-audit.*"));
+            Assert.NotEmpty(Directory.GetFiles(_dataDir.Path, "carelake.db-audit.*"));
             server.Kill();
         }
 
-        var (_, pending) = await ServerProcess.RunCliAsync("audit", "verify", "--data-dir", _dataDir);
+        var (_, pending) = await ServerProcess.RunCliAsync("audit", "verify", "--data-dir", _dataDir.Path);
         Assert.Contains("in the read-record journal", pending, StringComparison.Ordinal);
 
-        await using (var restarted = await ServerProcess.StartAsync(_dataDir, environment, "--dev"))
+        await using (var restarted = await ServerProcess.StartAsync(_dataDir.Path, environment, "--dev"))
         {
             // Chained at start, before the server answers; the journal files are gone.
             Assert.Equal(reads, await CountReadsOfAsync(patient));
-            Assert.DoesNotContain(Directory.GetFiles(_dataDir, "carelake.db-audit.*"), f => new FileInfo(f).Length > 0);
+            Assert.DoesNotContain(Directory.GetFiles(_dataDir.Path, "carelake.db-audit.*"), f => new FileInfo(f).Length > 0);
             Assert.Equal(0, await restarted.TerminateAsync());
         }
 
-        var (exitCode, output) = await ServerProcess.RunCliAsync("audit", "verify", "--data-dir", _dataDir);
+        var (exitCode, output) = await ServerProcess.RunCliAsync("audit", "verify", "--data-dir", _dataDir.Path);
         Assert.True(exitCode == 0, output);
         Assert.Equal(reads, await CountReadsOfAsync(patient));
     }
@@ -73,7 +67,7 @@ public sealed class AuditJournalCrashTests : IDisposable
     private async Task<int> CountReadsOfAsync(string patient)
     {
         // Through the trail's search (the key postings), as GET AuditEvent?subtype=read&patient=… reads it.
-        await using var log = SqlAuditLog.Sqlite(Path.Combine(_dataDir, "carelake.db"));
+        await using var log = SqlAuditLog.Sqlite(Path.Combine(_dataDir.Path, "carelake.db"));
         var hits = await log.SearchAsync(new AuditQuery([("subtype", ["read"]), ("patient", ["Patient/" + patient])], null, null, 1000, true, null), CancellationToken.None);
         return hits.Count;
     }

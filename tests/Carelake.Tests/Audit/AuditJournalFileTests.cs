@@ -1,22 +1,17 @@
 using Carelake.Core.Audit;
 using Carelake.Storage.Sqlite;
+using Carelake.Tests.Infrastructure;
 
 namespace Carelake.Tests.Audit;
 
 /// <summary>The read-record journal's files: what a restart reads back from them, torn or altered tails included.</summary>
 public sealed class AuditJournalFileTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "carelake-tests", "journal-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _dir = new("journal-");
 
-    private string Database => Path.Combine(_dir, "carelake.db");
+    private string Database => Path.Combine(_dir.Path, "carelake.db");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-    }
+    public void Dispose() => _dir.Dispose();
 
     [Fact]
     public async Task Unchained_records_are_read_back_in_order_after_a_restart()
@@ -38,7 +33,7 @@ public sealed class AuditJournalFileTests : IDisposable
     public async Task Reading_stops_at_a_torn_or_altered_frame(string damage)
     {
         var ids = await JournalAsync(3);
-        var file = Directory.GetFiles(_dir, "carelake.db-audit.*").Single();
+        var file = Directory.GetFiles(_dir.Path, "carelake.db-audit.*").Single();
         var bytes = File.ReadAllBytes(file);
         if (damage == "torn")
         {
@@ -59,7 +54,7 @@ public sealed class AuditJournalFileTests : IDisposable
     [Fact]
     public async Task Without_fsync_per_record_a_record_is_in_the_file_when_its_append_completes_and_fsynced_soon_after()
     {
-        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(_dir.Path);
         using var journal = SqliteAuditJournal.Open(Database, fsync: false, out _, out _);
 
         await journal.AppendAsync(Record());
@@ -81,7 +76,7 @@ public sealed class AuditJournalFileTests : IDisposable
     [Fact]
     public async Task With_fsync_per_record_a_record_is_fsynced_when_its_append_completes()
     {
-        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(_dir.Path);
         using var journal = SqliteAuditJournal.Open(Database, fsync: true, out _, out _);
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => journal.AppendAsync(Record())));
@@ -93,18 +88,18 @@ public sealed class AuditJournalFileTests : IDisposable
     [Fact]
     public async Task A_journal_whose_records_were_all_chained_leaves_no_file_behind()
     {
-        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(_dir.Path);
         var journal = SqliteAuditJournal.Open(Database, fsync: false, out _, out _);
         await journal.AppendAsync(Record());
         journal.Chained(journal.TakePending());
         journal.Dispose();
 
-        Assert.Empty(Directory.GetFiles(_dir, "carelake.db-audit.*"));
+        Assert.Empty(Directory.GetFiles(_dir.Path, "carelake.db-audit.*"));
     }
 
     private async Task<string[]> JournalAsync(int count)
     {
-        Directory.CreateDirectory(_dir);
+        Directory.CreateDirectory(_dir.Path);
         var journal = SqliteAuditJournal.Open(Database, fsync: false, out _, out _);
         var records = Enumerable.Range(0, count).Select(_ => Record()).ToList();
         foreach (var record in records)

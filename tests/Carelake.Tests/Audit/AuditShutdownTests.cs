@@ -6,20 +6,14 @@ namespace Carelake.Tests.Audit;
 /// <summary>SIGTERM: the server signs its shutdown checkpoint before the process exits (docs/audit.md, "Signed checkpoints").</summary>
 public sealed class AuditShutdownTests : IDisposable
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "carelake-tests", "shutdown-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _dataDir = new("shutdown-");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dataDir))
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-    }
+    public void Dispose() => _dataDir.Dispose();
 
     [Fact]
     public async Task SIGTERM_signs_the_head_of_the_trail_before_the_process_exits()
     {
-        await using (var server = await ServerProcess.StartAsync(_dataDir, "--dev"))
+        await using (var server = await ServerProcess.StartAsync(_dataDir.Path, "--dev"))
         {
             using var client = new HttpClient();
             for (var i = 0; i < 3; i++)
@@ -31,10 +25,10 @@ public sealed class AuditShutdownTests : IDisposable
         }
 
         // Everything recorded before the shutdown is covered by a signed checkpoint: there is nothing left to sign.
-        string[] database = TestPostgres.Enabled ? ["--database", await TestPostgres.DatabaseForAsync(_dataDir)] : [];
-        var (exitCode, output) = await ServerProcess.RunCliAsync(["audit", "checkpoint", "--data-dir", _dataDir, .. database]);
+        string[] database = TestPostgres.Enabled ? ["--database", await TestPostgres.DatabaseForAsync(_dataDir.Path)] : [];
+        var (exitCode, output) = await ServerProcess.RunCliAsync(["audit", "checkpoint", "--data-dir", _dataDir.Path, .. database]);
         Assert.True(exitCode == 0, output);
         Assert.Contains("Nothing new to sign.", output, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(_dataDir, "audit-signing-key.pem.head.json")));
+        Assert.True(File.Exists(Path.Combine(_dataDir.Path, "audit-signing-key.pem.head.json")));
     }
 }

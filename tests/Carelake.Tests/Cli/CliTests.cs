@@ -9,14 +9,14 @@ namespace Carelake.Tests.Cli;
 /// <summary>The `carelake` executable as a user runs it: configuration errors, import, generate, health, shutdown, logs.</summary>
 public sealed class CliTests : IDisposable
 {
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "carelake-tests", "cli-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _work = new("cli-");
 
-    public CliTests() => Directory.CreateDirectory(_work);
+    public CliTests() => Directory.CreateDirectory(_work.Path);
 
     [Fact]
     public async Task Invalid_configuration_stops_serve_with_exit_code_2_and_a_clear_message()
     {
-        var (exitCode, output) = await ServerProcess.RunCliAsync("serve", "--data-dir", Path.Combine(_work, "d"), "--urls", "ftp://127.0.0.1:1");
+        var (exitCode, output) = await ServerProcess.RunCliAsync("serve", "--data-dir", Path.Combine(_work.Path, "d"), "--urls", "ftp://127.0.0.1:1");
 
         Assert.Equal(2, exitCode);
         Assert.Contains("configuration is invalid", output, StringComparison.Ordinal);
@@ -38,8 +38,8 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Generate_is_deterministic_for_a_seed_and_import_of_its_output_is_idempotent()
     {
-        var first = Path.Combine(_work, "gen1");
-        var second = Path.Combine(_work, "gen2");
+        var first = Path.Combine(_work.Path, "gen1");
+        var second = Path.Combine(_work.Path, "gen2");
         Assert.Equal(0, (await ServerProcess.RunCliAsync("generate", "--patients", "5", "--seed", "3", "--out", first)).ExitCode);
         Assert.Equal(0, (await ServerProcess.RunCliAsync("generate", "--patients", "5", "--seed", "3", "--out", second)).ExitCode);
         foreach (var file in Directory.GetFiles(first))
@@ -47,7 +47,7 @@ public sealed class CliTests : IDisposable
             Assert.Equal(await File.ReadAllBytesAsync(file), await File.ReadAllBytesAsync(Path.Combine(second, Path.GetFileName(file))));
         }
 
-        var dataDir = Path.Combine(_work, "data");
+        var dataDir = Path.Combine(_work.Path, "data");
         var (exitCode, output) = await ServerProcess.RunCliAsync("import", first, "--data-dir", dataDir);
         Assert.True(exitCode == 0, output);
         var lines = Directory.GetFiles(first, "*.ndjson").Sum(f => File.ReadLines(f).Count(l => l.Length > 0));
@@ -62,14 +62,14 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Import_reports_each_failure_with_its_reason_and_exits_non_zero_while_importing_the_rest()
     {
-        var folder = Path.Combine(_work, "mixed");
+        var folder = Path.Combine(_work.Path, "mixed");
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "good.json"), """{"resourceType":"Patient","id":"good-1","name":[{"family":"Good"}]}""");
         await File.WriteAllTextAsync(Path.Combine(folder, "broken.json"), """{"resourceType":"Patient","id":"x", "birthDate":"not-a-date"}""");
         await File.WriteAllTextAsync(Path.Combine(folder, "garbage.json"), "this is not json");
         await File.WriteAllTextAsync(Path.Combine(folder, "lines.ndjson"),
             "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"status\":\"final\",\"code\":{\"text\":\"x\"}}\n{\"resourceType\":\"Observation\",\"id\":\"o2\",\"status\":\"bogus\",\"code\":{\"text\":\"x\"}}\n");
-        var dataDir = Path.Combine(_work, "data");
+        var dataDir = Path.Combine(_work.Path, "data");
 
         var (exitCode, output) = await ServerProcess.RunCliAsync("import", folder, "--data-dir", dataDir);
 
@@ -87,7 +87,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Import_of_a_missing_path_exits_2()
     {
-        var (exitCode, output) = await ServerProcess.RunCliAsync("import", Path.Combine(_work, "nope"), "--data-dir", Path.Combine(_work, "data"));
+        var (exitCode, output) = await ServerProcess.RunCliAsync("import", Path.Combine(_work.Path, "nope"), "--data-dir", Path.Combine(_work.Path, "data"));
         Assert.Equal(2, exitCode);
         Assert.Contains("nope", output, StringComparison.Ordinal);
     }
@@ -95,7 +95,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Serve_with_demo_loads_patients_once_answers_health_probes_and_shuts_down_gracefully_on_SIGTERM()
     {
-        var dataDir = Path.Combine(_work, "demo");
+        var dataDir = Path.Combine(_work.Path, "demo");
         await using (var server = await ServerProcess.StartAsync(dataDir, "--demo", "--dev"))
         {
             using var client = new HttpClient();
@@ -119,7 +119,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task Server_logs_carry_correlation_ids_but_never_names_identifiers_or_query_values()
     {
-        await using var server = await ServerProcess.StartAsync(Path.Combine(_work, "logs"), "--dev");
+        await using var server = await ServerProcess.StartAsync(Path.Combine(_work.Path, "logs"), "--dev");
         using var client = new HttpClient();
         client.DefaultRequestHeaders.Add("X-Request-Id", "trace-me-42");
         const string Name = "Qxzvbnmwyk";
@@ -138,14 +138,5 @@ public sealed class CliTests : IDisposable
         Assert.DoesNotContain(Mrn, output, StringComparison.Ordinal);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _work.Dispose();
 }

@@ -8,13 +8,13 @@ namespace Carelake.Tests.Durability;
 /// <summary>An acknowledged write (2xx returned) survives kill -9 of the server.</summary>
 public sealed class CrashDurabilityTests : IDisposable
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "carelake-tests", "crash-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _dataDir = new("crash-");
 
     [Fact]
     public async Task Every_acknowledged_create_is_readable_after_SIGKILL_during_a_stream_of_creates()
     {
         var acknowledged = new ConcurrentBag<string>();
-        var server = await ServerProcess.StartAsync(_dataDir, "--dev");
+        var server = await ServerProcess.StartAsync(_dataDir.Path, "--dev");
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var stop = new CancellationTokenSource();
 
@@ -60,7 +60,7 @@ public sealed class CrashDurabilityTests : IDisposable
         var ids = acknowledged.ToArray();
         Assert.True(ids.Length >= 300);
 
-        await using var restarted = await ServerProcess.StartAsync(_dataDir, "--dev");
+        await using var restarted = await ServerProcess.StartAsync(_dataDir.Path, "--dev");
         var missing = new List<string>();
         foreach (var id in ids)
         {
@@ -74,14 +74,5 @@ public sealed class CrashDurabilityTests : IDisposable
         Assert.Empty(missing);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _dataDir.Dispose();
 }

@@ -9,18 +9,18 @@ namespace Carelake.Tests.Import;
 /// <summary>The 50 Synthea transaction bundles in shared/data import completely, by CLI and by POST to the base URL.</summary>
 public sealed class SyntheaImportTests : IDisposable
 {
-    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "carelake-tests", "synthea-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _dataDir = new("synthea-");
 
     private static string BundleFolder => SharedData.PathOf("synthea", "r4-transaction-bundles");
 
     [Fact]
     public async Task Cli_import_of_the_Synthea_bundles_creates_every_resource()
     {
-        var (exitCode, output) = await ServerProcess.RunCliAsync("import", BundleFolder, "--data-dir", _dataDir);
+        var (exitCode, output) = await ServerProcess.RunCliAsync("import", BundleFolder, "--data-dir", _dataDir.Path);
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("0 failed", output, StringComparison.Ordinal);
-        var options = await TestPostgres.OptionsForAsync(_dataDir);
+        var options = await TestPostgres.OptionsForAsync(_dataDir.Path);
         await using var services = await CarelakeServices.OpenAsync(options, TimeProvider.System, CancellationToken.None);
         var counts = await services.Store.CountByTypeAsync(CancellationToken.None);
         Assert.Equal(ExpectedCounts(), counts.ToDictionary(kv => kv.Key, kv => kv.Value));
@@ -81,14 +81,5 @@ public sealed class SyntheaImportTests : IDisposable
         return counts;
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_dataDir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _dataDir.Dispose();
 }
