@@ -305,6 +305,25 @@ public sealed class SearchFeatureTests(TestServer server) : IClassFixture<TestSe
         Assert.Equal([withContent.Id!], await server.Client.SearchIdsAsync($"Patient?_content={other}&_content={word}"));
     }
 
+    [Fact]
+    public async Task Content_search_finds_the_display_text_of_a_code_but_not_the_code_or_a_date()
+    {
+        var word = Fhir.Unique("quokka");
+        var code = Fhir.Unique("zq");
+        var observation = await server.Client.CreateAsync(new Observation
+        {
+            Status = ObservationStatus.Final,
+            Code = new CodeableConcept("http://example.org/codes", code, $"{word} reading"),
+            Effective = new FhirDateTime("1931-04-17T10:21:33+02:00"),
+        });
+
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?_content={word}"));
+        // Codes and dates have their own parameters; as words they are noise (docs/fhir-api.md).
+        Assert.Empty(await server.Client.SearchIdsAsync($"Observation?_content={code}"));
+        Assert.DoesNotContain(observation.Id!, await server.Client.SearchIdsAsync("Observation?_content=1931"));
+        Assert.Equal([observation.Id!], await server.Client.SearchIdsAsync($"Observation?code=http://example.org/codes|{code}"));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("&_sort=-birthdate,given")]

@@ -184,7 +184,7 @@ public sealed partial class SearchOracle
     /// _text (narrative) and _content (every human-readable string, the narrative included): each word of the search
     /// must be a word of the text, ignoring case and accents. Which strings count as content is the server's choice
     /// (R4 leaves it open); the oracle uses the same rule as docs/fhir-api.md: all string values except ids, references,
-    /// URLs, systems, codes' machinery and metadata.
+    /// URLs, systems, codes' machinery, code values, dates and times, and metadata.
     /// </summary>
     private bool FullTextMatches(Resource resource, bool narrativeOnly, string search)
     {
@@ -199,13 +199,14 @@ public sealed partial class SearchOracle
     {
         "resourceType", "id", "reference", "system", "url", "fullUrl", "versionId", "lastUpdated", "profile", "source",
         "div", "status", "use", "type", "mode", "language", "contentType", "data", "hash", "valueBase64Binary", "canonical",
+        "code",
     };
 
     private static string ContentStrings(System.Text.Json.Nodes.JsonNode? node, string? property = null) => node switch
     {
         System.Text.Json.Nodes.JsonObject o => string.Join(" ", o.Select(p => ContentStrings(p.Value, p.Key))),
         System.Text.Json.Nodes.JsonArray a => string.Join(" ", a.Select(i => ContentStrings(i, property))),
-        System.Text.Json.Nodes.JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String && property is not null && !NotContent.Contains(property) => v.GetValue<string>(),
+        System.Text.Json.Nodes.JsonValue v when v.GetValueKind() == System.Text.Json.JsonValueKind.String && property is not null && !NotContent.Contains(property) && !Carelake.Core.Search.TextExtractor.DateOrTime().IsMatch(v.GetValue<string>()) => v.GetValue<string>(),
         _ => string.Empty,
     };
 
