@@ -8,8 +8,9 @@ namespace Carelake.Audit;
 
 /// <summary>
 /// Records audit events that are not part of a write unit (reads, searches, failures, security events), signs
-/// checkpoints and applies the retention policy. A record is committed through the same storage writer as the data
-/// (on SQLite: group commit with concurrent writes), and the caller waits for the COMMIT.
+/// checkpoints and applies the retention policy. On SQLite a record goes to the read-record journal (the provider's
+/// <see cref="IAuditOutbox"/>), on PostgreSQL it is committed through the storage writer; the caller waits until it
+/// is stored as Carelake:Audit:FsyncReadRecords says (docs/audit.md, "The guarantee").
 /// </summary>
 public sealed partial class AuditTrail(CarelakeServices services, CarelakeOptions options, TimeProvider time, ILogger<AuditTrail> logger) : IDisposable
 {
