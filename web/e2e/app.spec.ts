@@ -39,7 +39,7 @@ test.describe("clinician views (server in --dev mode: no sign-in)", () => {
     // The first measure selected is a vital sign: its points are drawn as SVG circles at distinct positions.
     await expect(page.getByRole("region", { name: /Observations/ }).locator(".measure[aria-pressed=true]")).toBeVisible();
     const points = chart.locator("circle.point");
-    expect(await points.count()).toBeGreaterThan(0);
+    await expect(points.first()).toBeAttached();
     const ys = await points.evaluateAll((cs) => cs.map((c) => Number(c.getAttribute("cy"))));
     expect(ys.every((y) => Number.isFinite(y) && y > 0)).toBe(true);
     await expect(chart).toHaveAttribute("aria-label", /values from/);

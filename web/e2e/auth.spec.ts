@@ -129,8 +129,11 @@ test("an administrator reads the audit trail of a chart opened earlier, by user 
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }).click();
   await page.getByRole("navigation", { name: "Administration" }).getByRole("link", { name: "Audit trail" }).click();
   await page.getByLabel("Patient").fill(patient);
-  // The user filter lists the accounts by name (the trail stores their ids).
-  const admin = await page.getByLabel("User").locator("option").evaluateAll((options) => options.find((o) => /(^admin |\(admin\) )/.test(o.textContent ?? ""))?.getAttribute("value"));
+  // The user filter lists the accounts by name (the trail stores their ids). The list arrives after the page: until
+  // then the filter is a text box, so wait for the option before reading the options.
+  const adminOption = page.getByLabel("User").locator("option").filter({ hasText: /(^admin |\(admin\) )/ });
+  await expect(adminOption).toHaveCount(1);
+  const admin = await adminOption.getAttribute("value");
   expect(admin).toBeTruthy();
   await page.getByLabel("User").selectOption(admin!);
   await page.getByLabel("Interaction").selectOption("read");
