@@ -7,7 +7,7 @@
 # recompiles the hot path) during the first warm passes, so WARM=4 shows when it settles; the last warm pass is what
 # a long-running server gives. Prints resources/s, the server's CPU time per resource and the bytes its SQLite writer
 # thread wrote per resource (WAL frames: a figure the host's load does not change) and the CPU time of that thread (the
-# one part that cannot use a second core) for each pass, and a summary line
+# one part that cannot use a second core) and of the full-text index's thread for each pass, and a summary line
 # per server (best warm rate, CPU of the last warm pass). Authentication is off (--dev) on loopback.
 # Stops what it starts.
 #   bench/run-bundle-bench.sh [REPS]          env: BUNDLE_DIR, PARALLEL (4), PORT (18095), VALIDATIONS ("none core"),
@@ -39,11 +39,14 @@ for validation in ${VALIDATIONS:-none core}; do
       server=$!
       for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" > /dev/null && break; sleep 0.1; done
       writer=$(grep -l '^sqlite-writer$' /proc/$server/task/*/comm | head -1 | cut -d/ -f5)
+      # The full-text index's own thread (SqliteTextIndex), beside the writer.
+      text=$(grep -l '^sqlite-text$' /proc/$server/task/*/comm | head -1 | cut -d/ -f5)
       rates=()
       for pass in cold $(seq -f 'warm%g' 1 "${WARM:-1}"); do
         cpu0=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
         wrote0=$(awk '/^wchar/ { print $2 }' "/proc/$server/task/$writer/io")
         wcpu0=$(awk '{ print $14 + $15 }' "/proc/$server/task/$writer/stat")
+        tcpu0=$( [[ -n $text ]] && awk '{ print $14 + $15 }' "/proc/$server/task/$text/stat" || echo 0)
         start=$(date +%s.%N)
         codes=$(printf '%s\n' "${bundles[@]}" | xargs -P "$p" -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 900 \
           -H 'Content-Type: application/fhir+json' -H 'Prefer: return=minimal' --data-binary @{} "http://127.0.0.1:$port/fhir")
@@ -51,12 +54,14 @@ for validation in ${VALIDATIONS:-none core}; do
         cpu1=$(awk '{ print $14 + $15 }' "/proc/$server/stat")
         wrote1=$(awk '/^wchar/ { print $2 }' "/proc/$server/task/$writer/io")
         wcpu1=$(awk '{ print $14 + $15 }' "/proc/$server/task/$writer/stat")
+        tcpu1=$( [[ -n $text ]] && awk '{ print $14 + $15 }' "/proc/$server/task/$text/stat" || echo 0)
         ok=$(grep -c '^200$' <<< "$codes" || true)
         seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
         rate=$(awk -v n="$resources" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
         cpu=$(awk -v c="$((cpu1 - cpu0))" -v n="$resources" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz / n * 1e6 }')
         wcpu=$(awk -v c="$((wcpu1 - wcpu0))" -v n="$resources" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz / n * 1e6 }')
-        echo "validation=$validation parallel=$p rep=$rep $pass: $ok/${#bundles[@]} bundles ok in $seconds s = $rate resources/s, server CPU $cpu µs/resource, writer thread $wcpu µs and $(( (wrote1 - wrote0) / resources )) B/resource, load $(cut -d' ' -f1 /proc/loadavg)"
+        tcpu=$(awk -v c="$((tcpu1 - tcpu0))" -v n="$resources" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", c / hz / n * 1e6 }')
+        echo "validation=$validation parallel=$p rep=$rep $pass: $ok/${#bundles[@]} bundles ok in $seconds s = $rate resources/s, server CPU $cpu µs/resource, writer thread $wcpu µs and $(( (wrote1 - wrote0) / resources )) B/resource, text thread $tcpu µs, load $(cut -d' ' -f1 /proc/loadavg)"
         [[ $pass == cold ]] || rates+=("$rate")
       done
       echo "validation=$validation parallel=$p rep=$rep summary: warm passes ${rates[*]} resources/s (best $(printf '%s\n' "${rates[@]}" | sort -n | tail -1)), last warm pass CPU $cpu µs/resource"

@@ -21,6 +21,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
     private Task? _checkpointer;
     private SqliteWriter? _writer;
     private SqliteAuditJournal? _journal;
+    private SqliteTextIndex? _text;
     private Task? _mover;
 
     /// <summary>
@@ -74,7 +75,9 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
             File.Delete(file);
         }
 
-        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _journal);
+        _text = SqliteTextIndex.Open(connection, _options.Path, SynchronousLevel(_options.Synchronous));
+        _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _text, FullTextMatches, _journal);
+        _text.Start();
         _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
         _mover = Task.Run(() => MoveLoopAsync(_stopping.Token), CancellationToken.None);
         return Task.FromResult<IReadOnlyDictionary<(string Type, string Code), int>>(ids);
@@ -89,8 +92,36 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
     public Task<CommitResult> CommitAsync(IReadOnlyList<ResourceWrite> writes, CancellationToken cancellationToken) =>
         (_writer ?? throw new InvalidOperationException("The store is not initialised.")).CommitAsync(writes, cancellationToken);
 
-    public Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken) =>
-        WithReaderAsync(connection => SqlReads.Search(connection, SqlDialect.Sqlite, query));
+    public async Task<SearchPage> SearchAsync(SearchQuery query, CancellationToken cancellationToken)
+    {
+        if (SqliteTextIndex.IsUsedBy(query))
+        {
+            // The index lags the writer by a few milliseconds: wait until it holds every write committed before now.
+            await (_text ?? throw new InvalidOperationException("The store is not initialised.")).CatchUpAsync().WaitAsync(cancellationToken);
+        }
+
+        return await WithReaderAsync(connection => SqlReads.Search(connection, SqlDialect.Sqlite, query));
+    }
+
+    /// <summary>A full-text condition of a conditional write, tested on the writer's thread against committed resources.</summary>
+    private bool FullTextMatches(SearchQuery condition)
+    {
+        _text!.CatchUpAsync().GetAwaiter().GetResult();
+        var connection = TakeReader();
+        try
+        {
+            using var transaction = connection.BeginTransaction(deferred: true);
+            var matches = SqlReads.Matches(connection, transaction, SqlDialect.Sqlite, condition);
+            transaction.Commit();
+            _readers.Add(connection);
+            return matches;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     public Task<HistoryPage> HistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
         WithReaderAsync(connection => SqlReads.History(connection, SqlDialect.Sqlite, query));
@@ -358,6 +389,11 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
             await _writer.DisposeAsync();
         }
 
+        if (_text is not null)
+        {
+            await _text.DisposeAsync();
+        }
+
         _journal?.Dispose();
         if (_writerConnection is not null)
         {
@@ -372,16 +408,24 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
         }
     }
 
-    private async Task<T> WithReaderAsync<T>(Func<SqliteConnection, T> work)
+    private SqliteConnection TakeReader()
     {
-        if (!_readers.TryTake(out var connection))
+        if (_readers.TryTake(out var connection))
         {
-            connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync();
-            Execute(connection, "PRAGMA busy_timeout = 30000");
-            Execute(connection, "PRAGMA cache_size = -32768");
+            return connection;
         }
 
+        connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout = 30000");
+        Execute(connection, "PRAGMA cache_size = -32768");
+        SqliteTextIndex.Attach(connection, _options.Path);
+        return connection;
+    }
+
+    private async Task<T> WithReaderAsync<T>(Func<SqliteConnection, T> work)
+    {
+        var connection = TakeReader();
         try
         {
             var result = work(connection);

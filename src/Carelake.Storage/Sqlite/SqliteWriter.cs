@@ -23,12 +23,21 @@ internal sealed class SqliteWriter : IAsyncDisposable
     private readonly Commands _commands;
     private readonly SqliteAuditAppender _audit;
     private readonly SqliteAuditJournal? _journal;
+    private readonly SqliteTextIndex _text;
+    private readonly Func<SearchQuery, bool> _fullTextMatches;
     private SqliteTransaction? _transaction;
 
+    /// <param name="text">The full-text index, handed each commit's text changes.</param>
+    /// <param name="fullTextMatches">
+    /// Conditions that use <c>_text</c>/<c>_content</c> are tested here instead: the index is in another file, which
+    /// the writer's connection does not attach (its BEGIN IMMEDIATE would lock that file too).
+    /// </param>
     /// <param name="journal">Journaled audit records to chain at the start of every transaction (null: none).</param>
-    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, SqliteAuditJournal? journal = null)
+    public SqliteWriter(SqliteConnection connection, int maxUnitsPerCommit, SqliteTextIndex text, Func<SearchQuery, bool> fullTextMatches, SqliteAuditJournal? journal = null)
     {
         _journal = journal;
+        _text = text;
+        _fullTextMatches = fullTextMatches;
         _connection = connection;
         _maxUnitsPerCommit = maxUnitsPerCommit;
         _commands = new Commands(connection);
@@ -128,6 +137,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
     {
         var results = new CommitResult[batch.Count];
         var journaled = chainJournal && _journal is not null ? _journal.TakePending() : [];
+        _commands.BeginText();
         try
         {
             using var transaction = _connection.BeginTransaction(deferred: false);
@@ -174,9 +184,21 @@ internal sealed class SqliteWriter : IAsyncDisposable
         }
 
         _journal?.Chained(journaled);
+        var textSeq = _commands.TextChanges.Count > 0 ? _text.Enqueue(_commands.TextChanges, _commands.MaxRid) : 0;
         for (var i = 0; i < batch.Count; i++)
         {
-            batch[i].Completion.TrySetResult(results[i]);
+            if (batch[i].Erase is null && batch[i].Replacements.Count == 0)
+            {
+                batch[i].Completion.TrySetResult(results[i]);
+                continue;
+            }
+
+            // An erasure is done when its words are gone from the index file too, and a reindex unit when its
+            // words are in it (the reindex job records its progress after this).
+            var (completion, result) = (batch[i].Completion, results[i]);
+            _text.WaitForAsync(textSeq).ContinueWith(
+                wait => _ = wait.IsFaulted ? completion.TrySetException(wait.Exception!.InnerExceptions) : completion.TrySetResult(result),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -228,19 +250,24 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 // A new resource: inserted with its final version, flag and time, so only its rid is set once the
                 // version row exists (rid is in no index: that update touches the table's b-tree alone).
                 sid = c.InsertResource.Text(1, write.Type).Text(2, write.Id).Int(3, write.Version).Int(4, deleted).Int(5, ticks).Scalar();
-                var firstRid = c.InsertVersion.Int(1, sid).Int(2, write.Version).Int(3, ticks).Text(4, write.Method).Blob(5, write.Json).Scalar();
+                var firstRid = c.InsertVersionRow(sid, write.Version, ticks, write.Method, write.Json);
                 c.SetRid.Int(1, sid).Int(2, firstRid).Run();
             }
             else
             {
                 c.DeleteIndexes(sid);
-                var rid = c.InsertVersion.Int(1, sid).Int(2, write.Version).Int(3, ticks).Text(4, write.Method).Blob(5, write.Json).Scalar();
+                var rid = c.InsertVersionRow(sid, write.Version, ticks, write.Method, write.Json);
                 c.UpdateResource.Int(1, sid).Int(2, write.Version).Int(3, rid).Int(4, deleted).Int(5, ticks).Run();
             }
 
+            var replacing = sids[i] != 0;
             if (write.Json is not null)
             {
-                c.InsertIndexes(sid, write.Indexes);
+                c.InsertIndexes(sid, write.Indexes, replacing);
+            }
+            else if (replacing)
+            {
+                c.Text(sid, TextOp.Delete);
             }
         }
 
@@ -260,7 +287,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             }
 
             c.DeleteIndexes(sid);
-            c.InsertIndexes(sid, item.Indexes);
+            c.InsertIndexes(sid, item.Indexes, replacing: true);
         }
 
         return CommitResult.Success;
@@ -282,6 +309,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         try
         {
             _commands.DeleteIndexes(sid);
+            // Its words leave the full-text index file once this commits (the erasure completes after that); the
+            // mark lets the next start finish that should the process stop first.
+            Execute("INSERT OR IGNORE INTO text_erased (sid) VALUES ($sid)", sid);
+            _commands.Text(sid, TextOp.Erase);
             var versions = Execute("DELETE FROM resource_version WHERE sid = $sid", sid);
             Execute("DELETE FROM resource WHERE sid = $sid", sid);
             return new CommitResult(-1, versions);
@@ -305,8 +336,13 @@ internal sealed class SqliteWriter : IAsyncDisposable
         return command.ExecuteNonQuery();
     }
 
-    /// <summary>Whether a search matches anything, seen from inside the committing transaction (earlier units included).</summary>
-    private bool Matches(SearchQuery condition) => SqlReads.Matches(_connection, _transaction!, SqlDialect.Sqlite, condition);
+    /// <summary>
+    /// Whether a search matches anything, seen from inside the committing transaction (earlier units included); a
+    /// full-text condition sees committed resources only, once the index has caught up with them.
+    /// </summary>
+    private bool Matches(SearchQuery condition) => SqliteTextIndex.IsUsedBy(condition)
+        ? _fullTextMatches(condition)
+        : SqlReads.Matches(_connection, _transaction!, SqlDialect.Sqlite, condition);
 
     /// <summary>The surrogate id and current version of a resource, or (0, 0) when it was never written.</summary>
     private (long Sid, long Version) ReadCurrent(string type, string id) => _commands.ReadCurrent(type, id);
@@ -342,10 +378,10 @@ internal sealed class SqliteWriter : IAsyncDisposable
         private readonly Statement _insertQuantity;
         private readonly Statement _insertUri;
         private readonly Statement _insertComposite;
-        private readonly Statement _insertText;
-        private readonly Statement _deleteText;
         private readonly Utf8Buffer _utf8 = new();
         private long _tuple;
+        private bool _replacing;
+        private bool _wroteText;
 
         public Commands(SqliteConnection connection)
         {
@@ -377,8 +413,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _insertNumber = Make("INSERT INTO idx_number (sid, param_id, value, low, high) VALUES (?1, ?2, ?3, ?4, ?5)");
             _insertQuantity = Make("INSERT INTO idx_quantity (sid, param_id, system, code, unit, value, low, high, canon_code, canon_value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
             _insertUri = Make("INSERT INTO idx_uri (sid, param_id, uri) VALUES (?1, ?2, ?3)");
-            _insertText = Make("INSERT INTO resource_text (rowid, narrative, content) VALUES (?1, ?2, ?3)");
-            _deleteText = Make("DELETE FROM resource_text WHERE rowid = ?1");
             _insertComposite = Make(
                 "INSERT INTO idx_composite (sid, param_id, tuple, position, system, code, text, value_norm, value_exact, target_type, target_id, url, uri, unit, value, low, high, canon_code, canon_value) " +
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
@@ -399,6 +433,30 @@ internal sealed class SqliteWriter : IAsyncDisposable
         /// <summary>The surrogate id and current version of a resource, or (0, 0) when it was never written.</summary>
         public (long Sid, long Version) ReadCurrent(string type, string id) => _selectCurrent.Text(1, type).Text(2, id).Row();
 
+        /// <summary>The full-text changes of the transaction being written (handed to <see cref="SqliteTextIndex"/> after its COMMIT).</summary>
+        public List<TextChange> TextChanges { get; private set; } = [];
+
+        /// <summary>The newest resource version (rid) the transaction being written has inserted.</summary>
+        public long MaxRid { get; private set; }
+
+        /// <summary>Starts collecting a transaction's text changes (a rolled-back attempt's are dropped).</summary>
+        public void BeginText()
+        {
+            TextChanges = [];
+            MaxRid = 0;
+        }
+
+        public void Text(long sid, TextOp op, string? narrative = null, string? content = null) =>
+            TextChanges.Add(new TextChange(sid, op, narrative, content));
+
+        /// <summary>?1 sid, ?2 version, ?3 last_updated, ?4 method, ?5 payload; returns the new rid.</summary>
+        public long InsertVersionRow(long sid, long version, long ticks, string method, byte[]? payload)
+        {
+            var rid = InsertVersion.Int(1, sid).Int(2, version).Int(3, ticks).Text(4, method).Blob(5, payload).Scalar();
+            MaxRid = Math.Max(MaxRid, rid);
+            return rid;
+        }
+
         public void DeleteIndexes(long sid)
         {
             foreach (var statement in _deleteIndexes)
@@ -406,7 +464,6 @@ internal sealed class SqliteWriter : IAsyncDisposable
                 statement.Int(1, sid).Run();
             }
 
-            _deleteText.Int(1, sid).Run();
             if (_deleteContained.Int(1, sid).Run() > 0)
             {
                 // Only containers pay for this: their contained resources' rows are one sid range.
@@ -423,8 +480,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
         /// <summary>The surrogate id of a container's contained resource at a position (0-based): negative, so it never names a stored resource.</summary>
         private static long ContainedSid(long containerSid, int position) => -((containerSid * (MaxContained + 1)) + position + 1);
 
-        public void InsertIndexes(long sid, IReadOnlyList<IndexValue> values)
+        /// <param name="replacing">The resource had rows before (its full-text row is replaced, or deleted when it has no text now).</param>
+        public void InsertIndexes(long sid, IReadOnlyList<IndexValue> values, bool replacing)
         {
+            _replacing = replacing;
+            _wroteText = false;
             var position = 0;
             foreach (var value in values)
             {
@@ -441,6 +501,11 @@ internal sealed class SqliteWriter : IAsyncDisposable
                         InsertIndex(containedSid, inner);
                     }
                 }
+            }
+
+            if (_replacing && !_wroteText)
+            {
+                Text(sid, TextOp.Delete);
             }
         }
 
@@ -475,7 +540,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
                     InsertComposite(sid, c);
                     break;
                 case TextIndexValue x:
-                    _insertText.Int(1, sid).Text(2, x.Narrative).Text(3, x.Content).Run();
+                    Text(sid, _replacing ? TextOp.Replace : TextOp.Insert, x.Narrative, x.Content);
+                    _wroteText = true;
                     break;
                 default:
                     throw new InvalidOperationException($"Unknown index value {value.GetType().Name}.");

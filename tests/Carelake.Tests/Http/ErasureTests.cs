@@ -57,18 +57,23 @@ public sealed class ErasureTests : IAsyncLifetime
         Assert.Empty(await _server.Client.SearchIdsAsync($"Patient?_content={marker}"));
         Assert.Empty((await _server.Client.GetResourceAsync<Bundle>($"Practitioner?family={marker}&_contained=true")).Entry);
 
-        // Not in the file either: the freed pages were overwritten (checked after a checkpoint empties the WAL).
-        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_server.DataDir, "carelake.db")};Pooling=False"))
+        // Not in the files either: the freed pages were overwritten (checked after a checkpoint empties each WAL).
+        // The full-text index has a file of its own; the expunge returns once its words are gone from it too.
+        foreach (var file in new[] { "carelake.db", "carelake.db-text" })
         {
-            connection.Open();
-            using var checkpoint = connection.CreateCommand();
-            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-            checkpoint.ExecuteNonQuery();
-        }
+            using (var connection = new SqliteConnection($"Data Source={Path.Combine(_server.DataDir, file)};Pooling=False"))
+            {
+                connection.Open();
+                using var checkpoint = connection.CreateCommand();
+                checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+                checkpoint.ExecuteNonQuery();
+            }
 
-        var bytes = await File.ReadAllBytesAsync(Path.Combine(_server.DataDir, "carelake.db"));
-        var text = Encoding.UTF8.GetString(bytes);
-        Assert.DoesNotContain(marker, text, StringComparison.OrdinalIgnoreCase);
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(_server.DataDir, file));
+            Assert.True(bytes.Length > 0, file);
+            var text = Encoding.UTF8.GetString(bytes);
+            Assert.DoesNotContain(marker, text, StringComparison.OrdinalIgnoreCase);
+        }
 
         using var again = await ExpungeAsync($"Patient/{patient.Id}", AdminToken);
         await Fhir.ExpectOutcomeAsync(again, HttpStatusCode.NotFound);
