@@ -43,8 +43,15 @@ public static class FhirSerialization
             }
 
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
-            return JsonSerializer.Deserialize<Resource>(ref reader, StrictJson)
+            var resource = JsonSerializer.Deserialize<Resource>(ref reader, StrictJson)
                 ?? throw FhirException.BadRequest("The body is JSON null, not a FHIR resource.");
+            // The serializer stops after the resource's closing brace; anything but whitespace after it is malformed.
+            if (reader.Read())
+            {
+                throw new FhirException(400, OperationOutcome.IssueType.Structure, $"Malformed JSON: unexpected content after the resource, at byte {reader.TokenStartIndex}.");
+            }
+
+            return resource;
         }
         catch (DeserializationFailedException e)
         {

@@ -139,6 +139,9 @@ public sealed class ErrorTests(TestServer server) : IClassFixture<TestServer>
     [InlineData("{\"active\":true}")]
     [InlineData("{\"resourceType\":\"NotAType\",\"active\":true}")]
     [InlineData("{\"resourceType\":42}")]
+    [InlineData("{\"resourceType\":\"Patient\",\"active\":true} x")]
+    [InlineData("{\"resourceType\":\"Patient\",\"active\":true}{\"resourceType\":\"Patient\"}")]
+    [InlineData("{\"resourceType\":\"Patient\",\"active\":true} 42")]
     public async Task Bodies_that_are_not_a_FHIR_resource_return_400(string body)
     {
         using var response = await Client.PostAsync("Patient", Fhir.JsonContent(body));
