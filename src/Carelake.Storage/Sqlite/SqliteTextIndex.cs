@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Carelake.Core.Fhir;
 using Carelake.Core.Search;
 using Microsoft.Data.Sqlite;
 
@@ -22,9 +23,16 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
     /// <summary>Changes applied per transaction of the index file (at most; fewer when fewer are waiting).</summary>
     private const int ChangesPerTransaction = 8192;
 
+    /// <summary>
+    /// Changes queued beyond this hold the writer back until the index catches up, so a workload whose text costs
+    /// more than its rows (very large narratives) cannot queue without bound.
+    /// </summary>
+    private const int MaxQueuedChanges = 200_000;
+
     private readonly SqliteConnection _connection;
     private readonly ConcurrentQueue<Batch> _queue = new();
     private readonly AutoResetEvent _wake = new(false);
+    private readonly AutoResetEvent _drained = new(false);
     private readonly Lock _gate = new();
     private readonly List<(long Seq, TaskCompletionSource Done)> _waiters = [];
     private readonly Thread _thread;
@@ -35,6 +43,7 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
     private volatile Exception? _failure;
     private long _enqueued;
     private long _applied;
+    private long _queuedChanges;
 
     private SqliteTextIndex(SqliteConnection connection)
     {
@@ -117,6 +126,19 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
     public long Enqueue(List<TextChange> changes, long maxRid)
     {
         var seq = _enqueued + 1;
+        if (_failure is not null)
+        {
+            // The index has stopped (see TryApply): these changes are extracted again at the next start.
+            Volatile.Write(ref _enqueued, seq);
+            return seq;
+        }
+
+        while (Interlocked.Read(ref _queuedChanges) > MaxQueuedChanges && _failure is null)
+        {
+            _drained.WaitOne(TimeSpan.FromMilliseconds(100));
+        }
+
+        Interlocked.Add(ref _queuedChanges, changes.Count);
         _queue.Enqueue(new Batch(seq, changes, maxRid));
         Volatile.Write(ref _enqueued, seq);
         _wake.Set();
@@ -195,6 +217,8 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
 
                 SetAppliedRid(maxRid, transaction);
                 transaction.Commit();
+                Interlocked.Add(ref _queuedChanges, -batches.Sum(b => b.Changes.Count));
+                _drained.Set();
                 Release(batches[^1].Seq);
                 return true;
             }
@@ -219,6 +243,7 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
                     _waiters.Clear();
                 }
 
+                _drained.Set();
                 return false;
             }
         }
@@ -284,8 +309,9 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         }
     }
 
-    private static InvalidOperationException Failed(Exception cause) =>
-        new($"The full-text index could not be updated ({cause.Message}); it is rebuilt from the resources at the next start.", cause);
+    /// <summary>503: the data is intact and the index is rebuilt at the next start; full-text results now would be incomplete.</summary>
+    private static FhirException Failed(Exception cause) =>
+        new(503, Hl7.Fhir.Model.OperationOutcome.IssueType.Transient, $"The full-text index could not be updated ({cause.Message}); _text and _content are unavailable until the server restarts, which rebuilds it from the stored resources.");
 
     /// <summary>
     /// Brings the index up to date with the resources: the text of every resource whose current version is newer
@@ -408,6 +434,7 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         _state.Dispose();
         await _connection.DisposeAsync();
         _wake.Dispose();
+        _drained.Dispose();
     }
 
     private SqliteCommand Command(string sql, params string[] parameters)

@@ -163,7 +163,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
             _audit.Flush();
             transaction.Commit();
         }
-        catch (Exception e) when (e is SqliteException or InvalidOperationException)
+        catch (Exception e) when (e is SqliteException or InvalidOperationException or Core.Fhir.FhirException)
         {
             _journal?.Return(journaled);
             if (batch.Count > 1 || journaled.Count > 0)
