@@ -292,6 +292,8 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
 
     internal SqliteAuditJournal? AuditJournal => _journal;
 
+    internal SqliteTextIndex? TextIndex => _text;
+
     /// <summary>Audit records in the journal files of a database, not yet chained (for <c>audit verify</c>).</summary>
     public static long JournaledAuditRecords(string databasePath) => SqliteAuditJournal.CountJournaled(databasePath);
 

@@ -200,6 +200,9 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         }
     }
 
+    /// <summary>Tests: the index file behaves as if the disk were full (it cannot grow beyond its current size).</summary>
+    internal volatile bool FullForTest;
+
     /// <summary>Applies batches in one transaction; on a storage error (a full disk) retries, then gives up (false).</summary>
     private bool TryApply(List<Batch> batches)
     {
@@ -207,6 +210,11 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         {
             try
             {
+                if (FullForTest)
+                {
+                    Execute(_connection, "PRAGMA max_page_count = 1");
+                }
+
                 using var transaction = _connection.BeginTransaction(deferred: false);
                 var maxRid = 0L;
                 foreach (var batch in batches)

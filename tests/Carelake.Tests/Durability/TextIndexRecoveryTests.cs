@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Carelake.Tests.Http;
 using Carelake.Tests.Infrastructure;
 using Hl7.Fhir.Model;
 using Microsoft.Data.Sqlite;
@@ -195,5 +196,36 @@ public sealed class TextIndexRecoveryTests : IDisposable
     {
         _client.Dispose();
         _dataDir.Dispose();
+    }
+}
+
+/// <summary>An index file that cannot be written stops the index, not the server: full-text searches say so (503).</summary>
+[Trait("Provider", "SqliteOnly")]
+public sealed class TextIndexFailureTests : IAsyncLifetime
+{
+    private readonly TestServer _server = new();
+
+    public Task InitializeAsync() => _server.InitializeAsync();
+
+    public Task DisposeAsync() => _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_full_index_file_answers_full_text_searches_503_while_reads_writes_and_other_searches_go_on()
+    {
+        var word = "Unindexed" + Guid.NewGuid().ToString("N")[..8];
+        var store = (Carelake.Storage.Sqlite.SqliteResourceStore)_server.Services.AuditStore.Inner;
+        store.TextIndex!.FullForTest = true;
+
+        // Enough text that the index file must grow: it cannot, retries for about ten seconds, then stops.
+        var created = await _server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = word, Given = Enumerable.Range(0, 400).Select(i => $"{word}{i}") }] });
+        using (var search = await _server.Client.GetAsync($"Patient?_content={word}"))
+        {
+            var outcome = await Carelake.Tests.Http.Fhir.ExpectOutcomeAsync(search, HttpStatusCode.ServiceUnavailable);
+            Assert.Contains("full-text index", outcome.Issue[0].Diagnostics, StringComparison.Ordinal);
+        }
+
+        Assert.Equal([created.Id!], await _server.Client.SearchIdsAsync($"Patient?family={word}"));
+        var another = await _server.Client.CreateAsync(new Patient { Name = [new HumanName { Family = word }] });
+        Assert.Equal(word, (await _server.Client.GetResourceAsync<Patient>($"Patient/{another.Id}")).Name[0].Family);
     }
 }
