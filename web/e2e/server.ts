@@ -66,7 +66,7 @@ export async function startServer(options: { dev: boolean; demo?: boolean; patie
     if (child.exitCode !== null) throw new Error(`carelake serve exited with ${child.exitCode}:\n${output}`);
     try {
       const r = await fetch(`${url}/readyz`);
-      if (r.ok && (!options.demo || (output.includes("Demo data:") && (options.dev || existsSync(join(dataDir, "db", "demo-credentials.txt")))))) break;
+      if (r.ok && (!options.demo || (output.includes("Demo data:") && (options.dev || (output.includes("Demo accounts") && existsSync(join(dataDir, "db", "demo-credentials.txt"))))))) break;
     } catch {
       // not listening yet
     }

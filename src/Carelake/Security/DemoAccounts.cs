@@ -46,8 +46,15 @@ internal static class DemoAccounts
                 fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
             }
 
-            await using var writer = new StreamWriter(path, System.Text.Encoding.UTF8, fileOptions);
-            await writer.WriteAsync(string.Join('\n', lines) + "\n");
+            // Written beside and renamed into place: whoever waits for the file (a script, the browser tests) never
+            // reads it half written.
+            var partial = path + ".partial";
+            await using (var writer = new StreamWriter(partial, System.Text.Encoding.UTF8, fileOptions))
+            {
+                await writer.WriteAsync(string.Join('\n', lines) + "\n");
+            }
+
+            File.Move(partial, path, overwrite: true);
         }
 
         Console.WriteLine("Demo accounts (sign in at /auth/login through an app, e.g. the web app at /):");
