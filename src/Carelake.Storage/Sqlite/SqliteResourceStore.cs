@@ -75,7 +75,18 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
             File.Delete(file);
         }
 
-        _text = SqliteTextIndex.Open(connection, _options.Path, SynchronousLevel(_options.Synchronous));
+        try
+        {
+            _text = SqliteTextIndex.Open(connection, _options.Path, SynchronousLevel(_options.Synchronous));
+        }
+        catch (SqliteException)
+        {
+            // A damaged index file: it is derived data, so it is rebuilt from the resources (a second failure, such as
+            // a full disk, stops the start with the error).
+            SqliteTextIndex.DeleteFiles(_options.Path);
+            _text = SqliteTextIndex.Open(connection, _options.Path, SynchronousLevel(_options.Synchronous));
+        }
+
         _writer = new SqliteWriter(connection, _options.MaxUnitsPerCommit, _text, FullTextMatches, _journal);
         _text.Start();
         _checkpointer = Task.Run(() => CheckpointLoopAsync(_stopping.Token), CancellationToken.None);
@@ -386,14 +397,19 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
         }
 
         _stopping.Dispose();
-        if (_writer is not null)
+        try
         {
-            await _writer.DisposeAsync();
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync();
+            }
         }
-
-        if (_text is not null)
+        finally
         {
-            await _text.DisposeAsync();
+            if (_text is not null)
+            {
+                await _text.DisposeAsync();
+            }
         }
 
         _journal?.Dispose();

@@ -39,6 +39,7 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _state;
+    private readonly SqliteCommand _lowerState;
     private volatile bool _stopping;
     private volatile Exception? _failure;
     private long _enqueued;
@@ -48,14 +49,26 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
     private SqliteTextIndex(SqliteConnection connection)
     {
         _connection = connection;
-        _insert = Command("INSERT INTO resource_text (rowid, narrative, content) VALUES ($sid, $narrative, $content)", "$sid", "$narrative", "$content");
+        // OR REPLACE: an index file ahead of its database (a restored backup) may hold a row for a sid handed out again.
+        _insert = Command("INSERT OR REPLACE INTO resource_text (rowid, narrative, content) VALUES ($sid, $narrative, $content)", "$sid", "$narrative", "$content");
         _delete = Command("DELETE FROM resource_text WHERE rowid = $sid", "$sid");
         _state = Command("UPDATE text_state SET applied_rid = $rid WHERE id = 1 AND applied_rid < $rid", "$rid");
+        _lowerState = Command("UPDATE text_state SET applied_rid = $rid WHERE id = 1 AND applied_rid > $rid", "$rid");
         _thread = new Thread(Run) { IsBackground = true, Name = "sqlite-text" };
     }
 
     /// <summary>The file of the full-text index of a database.</summary>
     public static string PathFor(string databasePath) => databasePath + "-text";
+
+    /// <summary>Removes the index file with its WAL and shared-memory files (rebuilt at the next open).</summary>
+    public static void DeleteFiles(string databasePath)
+    {
+        SqliteConnection.ClearAllPools();
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(PathFor(databasePath) + suffix);
+        }
+    }
 
     /// <summary>
     /// Opens (creating) the index file next to the database, moves a full-text table left in the main file by an
@@ -74,6 +87,19 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
             DefaultTimeout = 30,
         }.ToString());
         connection.Open();
+        try
+        {
+            return Open(connection, store, databasePath, synchronous);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static SqliteTextIndex Open(SqliteConnection connection, SqliteConnection store, string databasePath, string synchronous)
+    {
         Execute(connection, "PRAGMA journal_mode = WAL");
         Execute(connection, $"PRAGMA synchronous = {synchronous}");
         Execute(connection, "PRAGMA busy_timeout = 30000");
@@ -216,23 +242,29 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
                 }
 
                 using var transaction = _connection.BeginTransaction(deferred: false);
-                var maxRid = 0L;
+                var erased = false;
                 foreach (var batch in batches)
                 {
-                    Apply(batch.Changes, transaction);
-                    maxRid = Math.Max(maxRid, batch.MaxRid);
+                    // In commit order, so an erasure's lowered mark is raised again only by commits after it.
+                    erased |= Apply(batch.Changes, transaction);
+                    SetAppliedRid(batch.MaxRid, transaction);
                 }
 
-                SetAppliedRid(maxRid, transaction);
                 transaction.Commit();
+                if (erased)
+                {
+                    // The erased words are also in the WAL frames that inserted them: fold the WAL in and empty it.
+                    TryExecute("PRAGMA wal_checkpoint(TRUNCATE)");
+                }
+
                 Interlocked.Add(ref _queuedChanges, -batches.Sum(b => b.Changes.Count));
                 _drained.Set();
                 Release(batches[^1].Seq);
                 return true;
             }
-            catch (SqliteException e)
+            catch (Exception e)
             {
-                if (attempt < 5 && !_stopping)
+                if (e is SqliteException && attempt < 5 && !_stopping)
                 {
                     Thread.Sleep(TimeSpan.FromSeconds(attempt));
                     continue;
@@ -257,9 +289,11 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         }
     }
 
-    private void Apply(List<TextChange> changes, SqliteTransaction transaction)
+    /// <summary>Applies changes in order; true when one was an erasure.</summary>
+    private bool Apply(List<TextChange> changes, SqliteTransaction transaction)
     {
-        _insert.Transaction = _delete.Transaction = transaction;
+        _insert.Transaction = _delete.Transaction = _lowerState.Transaction = transaction;
+        var erased = false;
         foreach (var change in changes)
         {
             if (change.Op == TextOp.Erase)
@@ -269,6 +303,11 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
                 _delete.Parameters[0].Value = change.Sid;
                 _delete.ExecuteNonQuery();
                 Execute(_connection, "PRAGMA secure_delete = FAST", transaction);
+                // Rows written from now on may reuse rids above what is left: the mark goes down to it (and up again
+                // with the commits applied after this one), so a crash before those are applied re-extracts them.
+                _lowerState.Parameters[0].Value = change.RescanAfter;
+                _lowerState.ExecuteNonQuery();
+                erased = true;
                 continue;
             }
 
@@ -285,6 +324,20 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
                 _insert.Parameters[2].Value = change.Content ?? string.Empty;
                 _insert.ExecuteNonQuery();
             }
+        }
+
+        return erased;
+    }
+
+    private void TryExecute(string sql)
+    {
+        try
+        {
+            Execute(_connection, sql);
+        }
+        catch (SqliteException)
+        {
+            // Busy (a reader): the next erasure, or the shutdown, tries again.
         }
     }
 
@@ -322,17 +375,42 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         new(503, Hl7.Fhir.Model.OperationOutcome.IssueType.Transient, $"The full-text index could not be updated ({cause.Message}); _text and _content are unavailable until the server restarts, which rebuilds it from the stored resources.");
 
     /// <summary>
-    /// Brings the index up to date with the resources: the text of every resource whose current version is newer
-    /// than the applied mark is extracted again (after a crash: the last few milliseconds of commits; with a new
-    /// index file: all of them), and the words of resources erased since the last start are removed.
+    /// Brings the index up to date with the resources: the words of resources erased since the last start are
+    /// removed, and the text of every resource whose current version is newer than the applied mark is extracted
+    /// again (after a crash: the last few milliseconds of commits; with a new index file: all of them). An index
+    /// ahead of its database (a database restored from a backup beside a newer index file) is rebuilt.
     /// </summary>
     private void CatchUpWith(SqliteConnection store)
     {
-        long appliedRid;
-        using (var select = _connection.CreateCommand())
+        // Erased since the last start: their words go, whether or not the erasure reached this file, and the mark
+        // goes down to what was left after each (a sid or rid reused since is re-extracted below).
+        var erased = new List<TextChange>();
+        using (var select = store.CreateCommand())
         {
-            select.CommandText = "SELECT applied_rid FROM text_state WHERE id = 1";
-            appliedRid = (long)select.ExecuteScalar()!;
+            select.CommandText = "SELECT sid, rescan_after FROM text_erased";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                erased.Add(new TextChange(reader.GetInt64(0), TextOp.Erase, null, null, reader.GetInt64(1)));
+            }
+        }
+
+        if (erased.Count > 0)
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            Apply(erased, transaction);
+            transaction.Commit();
+            TryExecute("PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+
+        var appliedRid = ScalarLong(_connection, "SELECT applied_rid FROM text_state WHERE id = 1");
+        if (appliedRid > ScalarLong(store, "SELECT COALESCE(MAX(rid), 0) FROM resource_version"))
+        {
+            using var transaction = _connection.BeginTransaction(deferred: false);
+            Execute(_connection, "DELETE FROM resource_text", transaction);
+            Execute(_connection, "UPDATE text_state SET applied_rid = 0 WHERE id = 1", transaction);
+            transaction.Commit();
+            appliedRid = 0;
         }
 
         while (true)
@@ -369,26 +447,14 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
             appliedRid = maxRid;
         }
 
-        // Erased resources: their words go (unless the sid names a resource again), then their marks.
-        var erased = new List<long>();
-        using (var select = store.CreateCommand())
-        {
-            select.CommandText = "SELECT sid FROM text_erased WHERE sid NOT IN (SELECT sid FROM resource)";
-            using var reader = select.ExecuteReader();
-            while (reader.Read())
-            {
-                erased.Add(reader.GetInt64(0));
-            }
-        }
-
-        if (erased.Count > 0)
-        {
-            using var transaction = _connection.BeginTransaction(deferred: false);
-            Apply(erased.Select(sid => new TextChange(sid, TextOp.Erase, null, null)).ToList(), transaction);
-            transaction.Commit();
-        }
-
         Execute(store, "DELETE FROM text_erased");
+    }
+
+    private static long ScalarLong(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>
@@ -440,6 +506,7 @@ internal sealed class SqliteTextIndex : IAsyncDisposable
         _insert.Dispose();
         _delete.Dispose();
         _state.Dispose();
+        _lowerState.Dispose();
         await _connection.DisposeAsync();
         _wake.Dispose();
         _drained.Dispose();
@@ -490,4 +557,5 @@ internal enum TextOp
 }
 
 /// <summary>One resource's change to the full-text index (text only for Insert and Replace).</summary>
-internal readonly record struct TextChange(long Sid, TextOp Op, string? Narrative, string? Content);
+/// <param name="RescanAfter">For Erase: the newest rid left after the erasure (rids above it may be reused).</param>
+internal readonly record struct TextChange(long Sid, TextOp Op, string? Narrative, string? Content, long RescanAfter = 0);

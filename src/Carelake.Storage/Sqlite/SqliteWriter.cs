@@ -309,18 +309,27 @@ internal sealed class SqliteWriter : IAsyncDisposable
         try
         {
             _commands.DeleteIndexes(sid);
-            // Its words leave the full-text index file once this commits (the erasure completes after that); the
-            // mark lets the next start finish that should the process stop first.
-            Execute("INSERT OR IGNORE INTO text_erased (sid) VALUES ($sid)", sid);
-            _commands.Text(sid, TextOp.Erase);
             var versions = Execute("DELETE FROM resource_version WHERE sid = $sid", sid);
             Execute("DELETE FROM resource WHERE sid = $sid", sid);
+            // Its words leave the full-text index file once this commits (the erasure completes after that); the
+            // mark lets the next start finish that should the process stop first, and bounds the rids new rows may
+            // now reuse (see SqliteTextIndex).
+            Execute("INSERT OR REPLACE INTO text_erased (sid, rescan_after) VALUES ($sid, (SELECT COALESCE(MAX(rid), 0) FROM resource_version))", sid);
+            _commands.Text(sid, TextOp.Erase, rescanAfter: ScalarLong("SELECT COALESCE(MAX(rid), 0) FROM resource_version"));
             return new CommitResult(-1, versions);
         }
         finally
         {
             Execute("PRAGMA secure_delete = FAST");
         }
+    }
+
+    private long ScalarLong(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.Transaction = _transaction;
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
     }
 
     private int Execute(string sql, long? sid = null)
@@ -446,8 +455,8 @@ internal sealed class SqliteWriter : IAsyncDisposable
             MaxRid = 0;
         }
 
-        public void Text(long sid, TextOp op, string? narrative = null, string? content = null) =>
-            TextChanges.Add(new TextChange(sid, op, narrative, content));
+        public void Text(long sid, TextOp op, string? narrative = null, string? content = null, long rescanAfter = 0) =>
+            TextChanges.Add(new TextChange(sid, op, narrative, content, rescanAfter));
 
         /// <summary>?1 sid, ?2 version, ?3 last_updated, ?4 method, ?5 payload; returns the new rid.</summary>
         public long InsertVersionRow(long sid, long version, long ticks, string method, byte[]? payload)

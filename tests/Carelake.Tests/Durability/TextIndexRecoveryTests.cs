@@ -90,7 +90,7 @@ public sealed class TextIndexRecoveryTests : IDisposable
         using (var store = Open(Database))
         {
             sid = Scalar(store, "SELECT sid FROM resource WHERE type = 'Patient' ORDER BY sid LIMIT 1");
-            Execute(store, $"DELETE FROM resource_version WHERE sid = {sid}; DELETE FROM resource WHERE sid = {sid}; INSERT INTO text_erased (sid) VALUES ({sid})");
+            Execute(store, $"DELETE FROM resource_version WHERE sid = {sid}; DELETE FROM resource WHERE sid = {sid}; INSERT INTO text_erased (sid, rescan_after) VALUES ({sid}, (SELECT MAX(rid) FROM resource_version))");
         }
 
         using (var index = Open(TextIndex))
@@ -138,6 +138,87 @@ public sealed class TextIndexRecoveryTests : IDisposable
             return missed;
         })));
         Assert.Empty(misses.SelectMany(m => m));
+    }
+
+    [Fact]
+    public async Task A_resource_reusing_the_ids_of_one_erased_before_a_crash_is_indexed_and_the_erased_words_are_not()
+    {
+        await SeedAndStopAsync();
+        long xSid, xRid, ySid, yRid;
+        await using (var server = await ServerProcess.StartAsync(_dataDir.Path, "--dev"))
+        {
+            // x is the newest resource, so once it is erased SQLite hands its sid and rid to the next one, y.
+            var x = await CreateAsync(server, $"{_word}Erased");
+            (xSid, xRid) = Ids(x);
+            using (var expunge = await _client.PostAsync($"{server.BaseUrl}/Patient/{x}/$expunge", null))
+            {
+                Assert.Equal(HttpStatusCode.OK, expunge.StatusCode);
+            }
+
+            var y = await CreateAsync(server, $"{_word}Reused");
+            (ySid, yRid) = Ids(y);
+            Assert.Equal(0, await server.TerminateAsync());
+        }
+
+        Assert.Equal((xSid, xRid), (ySid, yRid));
+        // As after a crash while the index was stalled: neither the erasure nor y reached it, and its mark is x's.
+        using (var index = Open(TextIndex))
+        {
+            Execute(index, $"DELETE FROM resource_text WHERE rowid = {ySid}");
+            Execute(index, $"INSERT INTO resource_text (rowid, narrative, content) VALUES ({xSid}, '', '{_word}Erased')");
+            Execute(index, $"UPDATE text_state SET applied_rid = {xRid}");
+        }
+
+        await using (var restarted = await ServerProcess.StartAsync(_dataDir.Path, "--dev"))
+        {
+            Assert.Equal(1, await CountAsync(restarted, $"Patient?_content={_word}Reused"));
+            Assert.Equal(0, await CountAsync(restarted, $"Patient?_content={_word}Erased"));
+        }
+    }
+
+    [Fact]
+    public async Task An_index_file_ahead_of_its_database_is_rebuilt_at_the_next_start()
+    {
+        await SeedAndStopAsync();
+        // As when carelake.db is restored from a backup beside a newer index file: a row for a sid the database will
+        // hand out next, and a mark beyond its newest version.
+        long nextSid;
+        using (var store = Open(Database))
+        {
+            nextSid = Scalar(store, "SELECT MAX(sid) + 1 FROM resource");
+        }
+
+        using (var index = Open(TextIndex))
+        {
+            Execute(index, $"INSERT INTO resource_text (rowid, narrative, content) VALUES ({nextSid}, '', '{_word}Ghost')");
+            Execute(index, "UPDATE text_state SET applied_rid = 1000000000");
+        }
+
+        await using var server = await ServerProcess.StartAsync(_dataDir.Path, "--dev");
+        await CreateAsync(server, $"{_word}Next");
+        Assert.Equal(1, await CountAsync(server, $"Patient?_content={_word}Next"));
+        Assert.Equal(0, await CountAsync(server, $"Patient?_content={_word}Ghost"));
+        Assert.Equal(Patients, await CountAsync(server, $"Patient?_content={_word}"));
+    }
+
+    private async Task<string> CreateAsync(ServerProcess server, string family)
+    {
+        var body = $$"""{"resourceType":"Patient","name":[{"family":"{{family}}"}]}""";
+        using var content = new StringContent(body, Encoding.UTF8, "application/fhir+json");
+        using var response = await _client.PostAsync(server.BaseUrl + "/Patient", content);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await Carelake.Tests.Http.Fhir.ReadAsync<Patient>(response)).Id!;
+    }
+
+    private (long Sid, long Rid) Ids(string patientId)
+    {
+        using var store = new SqliteConnection($"Data Source={Database};Mode=ReadOnly;Pooling=False");
+        store.Open();
+        using var command = store.CreateCommand();
+        command.CommandText = $"SELECT sid, rid FROM resource WHERE type = 'Patient' AND id = '{patientId}'";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     /// <summary>Creates the patients (each with the shared word and a numbered one), then stops the server in order.</summary>
