@@ -314,8 +314,9 @@ internal sealed class SqliteWriter : IAsyncDisposable
             // Its words leave the full-text index file once this commits (the erasure completes after that); the
             // mark lets the next start finish that should the process stop first, and bounds the rids new rows may
             // now reuse (see SqliteTextIndex).
-            Execute("INSERT OR REPLACE INTO text_erased (sid, rescan_after) VALUES ($sid, (SELECT COALESCE(MAX(rid), 0) FROM resource_version))", sid);
-            _commands.Text(sid, TextOp.Erase, rescanAfter: ScalarLong("SELECT COALESCE(MAX(rid), 0) FROM resource_version"));
+            var rescanAfter = ScalarLong("SELECT COALESCE(MAX(rid), 0) FROM resource_version");
+            Execute($"INSERT OR REPLACE INTO text_erased (sid, rescan_after) VALUES ($sid, {rescanAfter})", sid);
+            _commands.Text(sid, TextOp.Erase, rescanAfter: rescanAfter);
             return new CommitResult(-1, versions);
         }
         finally
