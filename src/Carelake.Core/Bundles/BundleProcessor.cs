@@ -192,10 +192,10 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
                     var condition = entry.Condition;
                     deferred.Add((slot, entry, () =>
                     {
-                        // Each attempt works on its own copy: a retried attempt must not see the previous one's rewrites.
-                        var resource = (Resource)entry.Resource!.DeepCopy();
+                        // The resource itself is rewritten: every attempt sets all of its references and its id again.
+                        var resource = entry.Resource!;
                         resource.Id = entry.Id;
-                        ReferenceRewriter.Rewrite(resource, map);
+                        entry.Slots.Apply(map);
                         var write = resources.PrepareWrite(resource, version + 1, version, method) with { IfNoneExist = condition };
                         return (write, Response(status, write, $"{entry.Type}/{entry.Id}/_history/{write.Version}"));
                     }));
@@ -280,21 +280,21 @@ public sealed class BundleProcessor(ResourceService resources, SearchService sea
             return;
         }
 
-        if (match is not null && entry.Resource!.Id is { } bodyId && bodyId != match.Id)
+        if (match is not null && entry.BodyId is { } bodyId && bodyId != match.Id)
         {
             throw FhirException.BadRequest($"{where}: the resource id '{bodyId}' is not the id of the resource '{entry.Type}?{entry.Query}' matches ({match.Id}).");
         }
 
-        entry.Id = match?.Id ?? entry.Resource!.Id ?? ResourceIds.NewId();
+        entry.Id = match?.Id ?? entry.BodyId ?? ResourceIds.NewId();
         entry.Condition = match is null ? query : null;
     }
 
     /// <summary>References written as searches (<c>Patient?identifier=sys|123</c>) become the Type/id of their one match.</summary>
     private async Task ResolveConditionalReferencesAsync(List<ParsedEntry> entries, Dictionary<string, string> map, CancellationToken cancellationToken)
     {
-        foreach (var entry in entries.Where(e => e.Resource is not null))
+        foreach (var entry in entries)
         {
-            foreach (var reference in ReferenceRewriter.References(entry.Resource!).Where(r => r.Contains('?', StringComparison.Ordinal) && !map.ContainsKey(r)))
+            foreach (var reference in entry.Slots.SentReferences.Where(r => r.Contains('?', StringComparison.Ordinal) && !map.ContainsKey(r)))
             {
                 map[reference] = await conditional.ResolveReferenceAsync(reference, $"Bundle.entry[{entry.Index}]", cancellationToken);
             }

@@ -53,6 +53,14 @@ internal sealed class ParsedEntry
 
     public Resource? Resource { get; init; }
 
+    /// <summary>The resource's id as the client sent it: transaction attempts set <c>Resource.Id</c> to the assigned one.</summary>
+    public string? BodyId { get; init; }
+
+    /// <summary>The resource's references and uris as the client sent them (found on first use; none without a resource).</summary>
+    public ReferenceSlots Slots => _slots ??= Resource is null ? ReferenceSlots.None : ReferenceSlots.Of(Resource);
+
+    private ReferenceSlots? _slots;
+
     public static ParsedEntry From(Bundle.EntryComponent entry, int index)
     {
         var where = $"Bundle.entry[{index}]";
@@ -134,6 +142,7 @@ internal sealed class ParsedEntry
             IfNoneMatch = string.IsNullOrWhiteSpace(request.IfNoneMatch) ? null : request.IfNoneMatch,
             IfModifiedSince = request.IfModifiedSince,
             Resource = resource,
+            BodyId = resource?.Id,
         };
     }
 }

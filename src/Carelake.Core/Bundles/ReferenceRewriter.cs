@@ -1,65 +1,97 @@
+using Carelake.Core.Fhir;
 using Hl7.Fhir.Model;
 
 namespace Carelake.Core.Bundles;
 
-/// <summary>Replaces references to bundle-local full URLs (<c>urn:uuid:…</c>) with the assigned Type/id, anywhere in a resource.</summary>
+/// <summary>
+/// Replaces references to bundle-local full URLs (<c>urn:uuid:…</c>) with the assigned Type/id, anywhere in a resource:
+/// Reference.reference and uri, url and canonical values, contained resources and extensions included.
+/// </summary>
 internal static class ReferenceRewriter
 {
     public static void Rewrite(Base element, IReadOnlyDictionary<string, string> map)
     {
-        if (map.Count == 0)
+        if (map.Count > 0)
         {
-            return;
+            ReferenceSlots.Of(element).Apply(map);
+        }
+    }
+}
+
+/// <summary>
+/// The elements of one resource that hold a reference or a uri, with the values the client sent. A transaction finds
+/// them once; each attempt then writes the rewritten values into the resource itself, or puts the sent ones back, so
+/// a retried attempt neither sees the previous attempt's rewrites nor needs a copy of the resource.
+/// </summary>
+internal sealed class ReferenceSlots
+{
+    private readonly List<(Base Node, string Sent)> _slots = [];
+
+    private ReferenceSlots()
+    {
+    }
+
+    public static ReferenceSlots None { get; } = new();
+
+    /// <summary>Every Reference.reference the client sent (contained resources included).</summary>
+    public IEnumerable<string> SentReferences => _slots.Where(s => s.Node is ResourceReference).Select(s => s.Sent);
+
+    public static ReferenceSlots Of(Base root)
+    {
+        var slots = new ReferenceSlots();
+        var pending = new Stack<Base>();
+        pending.Push(root);
+        while (pending.TryPop(out var node))
+        {
+            if (ValueOf(node) is { } value)
+            {
+                slots._slots.Add((node, value));
+            }
+
+            ElementTree.PushChildren(node, pending);
         }
 
-        foreach (var node in SelfAndDescendants(element))
+        return slots;
+    }
+
+    /// <summary>Sets every slot to its replacement in <paramref name="map"/>, or back to what the client sent.</summary>
+    public void Apply(IReadOnlyDictionary<string, string> map)
+    {
+        foreach (var (node, sent) in _slots)
         {
-            switch (node)
+            var value = map.TryGetValue(sent, out var replacement) ? replacement : sent;
+            if (!ReferenceEquals(value, ValueOf(node)))
             {
-                case ResourceReference reference when reference.Reference is { } target && map.TryGetValue(target, out var replacement):
-                    reference.Reference = replacement;
-                    break;
-                case FhirUri uri when uri.Value is { } value && map.TryGetValue(value, out var replacement):
-                    uri.Value = replacement;
-                    break;
-                case Canonical canonical when canonical.Value is { } value && map.TryGetValue(value, out var replacement):
-                    canonical.Value = replacement;
-                    break;
-                case FhirUrl url when url.Value is { } value && map.TryGetValue(value, out var replacement):
-                    url.Value = replacement;
-                    break;
+                SetValue(node, value);
             }
         }
     }
 
-    /// <summary>Every Reference.reference in a resource (contained resources included).</summary>
-    public static List<string> References(Base element) =>
-        SelfAndDescendants(element).OfType<ResourceReference>().Select(r => r.Reference).OfType<string>().ToList();
-
-    /// <summary>The element and everything below it, depth first (a parent before its children).</summary>
-    private static IEnumerable<Base> SelfAndDescendants(Base element)
+    private static string? ValueOf(Base node) => node switch
     {
-        var pending = new Stack<Base>();
-        pending.Push(element);
-        while (pending.TryPop(out var node))
-        {
-            yield return node;
-            foreach (var (_, value) in node.EnumerateElements())
-            {
-                switch (value)
-                {
-                    case Base child:
-                        pending.Push(child);
-                        break;
-                    case IEnumerable<Base> children:
-                        foreach (var child in children)
-                        {
-                            pending.Push(child);
-                        }
+        ResourceReference reference => reference.Reference,
+        FhirUri uri => uri.Value,
+        Canonical canonical => canonical.Value,
+        FhirUrl url => url.Value,
+        _ => null,
+    };
 
-                        break;
-                }
-            }
+    private static void SetValue(Base node, string value)
+    {
+        switch (node)
+        {
+            case ResourceReference reference:
+                reference.Reference = value;
+                break;
+            case FhirUri uri:
+                uri.Value = value;
+                break;
+            case Canonical canonical:
+                canonical.Value = value;
+                break;
+            case FhirUrl url:
+                url.Value = value;
+                break;
         }
     }
 }
