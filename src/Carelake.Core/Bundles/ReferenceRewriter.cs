@@ -1,5 +1,6 @@
 using Carelake.Core.Fhir;
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Utility;
 
 namespace Carelake.Core.Bundles;
 
@@ -25,33 +26,44 @@ internal static class ReferenceRewriter
 /// </summary>
 internal sealed class ReferenceSlots
 {
-    private readonly List<(Base Node, string Sent)> _slots = [];
+    private readonly List<(Base Node, string Sent)> _slots;
 
-    private ReferenceSlots()
+    /// <param name="slots">Filled by whoever walks the resource (<see cref="StructuralChecks"/> does as it checks a parse).</param>
+    internal ReferenceSlots(List<(Base Node, string Sent)> slots)
     {
+        _slots = slots;
     }
 
-    public static ReferenceSlots None { get; } = new();
+    public static ReferenceSlots None { get; } = new([]);
+
+    /// <summary>How many references and uris the resource holds.</summary>
+    public int Count => _slots.Count;
 
     /// <summary>Every Reference.reference the client sent (contained resources included).</summary>
     public IEnumerable<string> SentReferences => _slots.Where(s => s.Node is ResourceReference).Select(s => s.Sent);
 
+    /// <summary>The slots noted when the resource was parsed, or found now.</summary>
     public static ReferenceSlots Of(Base root)
     {
-        var slots = new ReferenceSlots();
+        if (root.Annotation<ReferenceSlots>() is { } noted)
+        {
+            return noted;
+        }
+
+        var slots = new List<(Base, string)>();
         var pending = new Stack<Base>();
         pending.Push(root);
         while (pending.TryPop(out var node))
         {
-            if (ValueOf(node) is { } value)
+            if (CurrentValue(node) is { } value)
             {
-                slots._slots.Add((node, value));
+                slots.Add((node, value));
             }
 
             ElementTree.PushChildren(node, pending);
         }
 
-        return slots;
+        return new ReferenceSlots(slots);
     }
 
     /// <summary>Sets every slot to its replacement in <paramref name="map"/>, or back to what the client sent.</summary>
@@ -60,14 +72,15 @@ internal sealed class ReferenceSlots
         foreach (var (node, sent) in _slots)
         {
             var value = map.TryGetValue(sent, out var replacement) ? replacement : sent;
-            if (!ReferenceEquals(value, ValueOf(node)))
+            if (!ReferenceEquals(value, CurrentValue(node)))
             {
                 SetValue(node, value);
             }
         }
     }
 
-    private static string? ValueOf(Base node) => node switch
+    /// <summary>The reference or uri a node holds now (null for any other kind of node).</summary>
+    internal static string? CurrentValue(Base node) => node switch
     {
         ResourceReference reference => reference.Reference,
         FhirUri uri => uri.Value,

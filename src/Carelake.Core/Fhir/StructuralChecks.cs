@@ -1,7 +1,9 @@
 using System.Collections;
 using System.Collections.Concurrent;
+using Carelake.Core.Bundles;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
+using Hl7.Fhir.Utility;
 using Hl7.Fhir.Validation;
 
 namespace Carelake.Core.Fhir;
@@ -29,18 +31,30 @@ internal static class StructuralChecks
 
     private static readonly ConcurrentDictionary<Type, bool> ObjectValidationNeeded = new();
 
+    /// <summary>
+    /// True when every check holds. The same walk also notes, on each resource that is not contained in another, where
+    /// its references and uris are (a <see cref="ReferenceSlots"/> annotation), so a transaction need not walk its
+    /// entries again to find them.
+    /// </summary>
     public static bool Hold(Resource root)
     {
         var context = new PocoValidationContext(root, ModelInfo.ModelInspector, static () => "", null, null, Narrative);
-        var pending = new Stack<Base>();
-        pending.Push(root);
-        while (pending.TryPop(out var node))
+        var pending = new Stack<(Base Node, List<(Base, string)> Slots)>();
+        pending.Push((root, NoteSlots(root)));
+        while (pending.TryPop(out var item))
         {
+            var (node, slots) = item;
+
             // Unknown elements and unknown resource types land in the overflow or in dynamic types.
             var shape = ElementTree.ShapeOf(node);
             if (node.HasOverflow || shape.IsDynamic)
             {
                 return false;
+            }
+
+            if (shape.MayHoldReference && ReferenceSlots.CurrentValue(node) is { } sent)
+            {
+                slots.Add((node, sent));
             }
 
             var hasElements = false;
@@ -63,7 +77,19 @@ internal static class StructuralChecks
                     return false;
                 }
 
-                ElementTree.Push(value, pending);
+                // A resource is its own owner of slots unless it is contained in the one being walked.
+                var contained = shape.IsDomainResource && element.Name == "contained";
+                if (value is IList list)
+                {
+                    foreach (var child in list)
+                    {
+                        pending.Push(((Base)child, child is Resource resource && !contained ? NoteSlots(resource) : slots));
+                    }
+                }
+                else
+                {
+                    pending.Push(((Base)value, value is Resource resource && !contained ? NoteSlots(resource) : slots));
+                }
             }
 
             if (shape.IsPrimitive)
@@ -75,7 +101,7 @@ internal static class StructuralChecks
                 }
             }
             else if (!hasElements
-                || (shape.IsDomainResource && ((DomainResource)node).Contained is { Count: > 0 } contained && contained.Any(c => c is DomainResource { Contained.Count: > 0 })))
+                || (shape.IsDomainResource && ((DomainResource)node).Contained is { Count: > 0 } containedResources && containedResources.Any(c => c is DomainResource { Contained.Count: > 0 })))
             {
                 return false;
             }
@@ -88,6 +114,13 @@ internal static class StructuralChecks
         }
 
         return true;
+    }
+
+    private static List<(Base, string)> NoteSlots(Resource resource)
+    {
+        var slots = new List<(Base, string)>();
+        resource.SetAnnotation(new ReferenceSlots(slots));
+        return slots;
     }
 
     private static bool NeedsFirelyObjectValidation(ElementTree.Shape shape) =>

@@ -1,5 +1,9 @@
+using System.Text.Json;
 using Carelake.Core.Bundles;
+using Carelake.Core.Fhir;
+using Carelake.Core.Tests.Infrastructure;
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Utility;
 
 namespace Carelake.Core.Tests.Bundles;
 
@@ -39,5 +43,29 @@ public sealed class ReferenceSlotsTests
         Assert.Equal(
             new[] { "Practitioner/kept", "urn:uuid:encounter", "urn:uuid:patient", "urn:uuid:patient" },
             slots.SentReferences.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void The_slots_noted_while_a_bundle_is_parsed_are_the_ones_a_walk_of_each_entry_finds()
+    {
+        var compared = 0;
+        foreach (var file in Directory.GetFiles(SharedData.PathOf("synthea", "r4-transaction-bundles"), "*.json").Order(StringComparer.Ordinal).Take(10))
+        {
+            var json = File.ReadAllBytes(file);
+            var parsed = (Bundle)FhirSerialization.ParseJson(json);
+            var walked = (Bundle)JsonSerializer.Deserialize<Resource>(json, FhirSerialization.StrictJson)!;
+            for (var i = 0; i < parsed.Entry.Count; i++)
+            {
+                var noted = parsed.Entry[i].Resource!.Annotation<ReferenceSlots>();
+                Assert.NotNull(noted);
+                Assert.Null(walked.Entry[i].Resource!.Annotation<ReferenceSlots>());
+                var found = ReferenceSlots.Of(walked.Entry[i].Resource!);
+                Assert.Equal(found.SentReferences.Order(StringComparer.Ordinal), noted.SentReferences.Order(StringComparer.Ordinal));
+                Assert.Equal(found.Count, noted.Count);
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 1000, $"only {compared} entries compared");
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carelake.Core.Fhir;
+using Carelake.Core.Tests.Infrastructure;
 using Hl7.Fhir.Model;
 
 namespace Carelake.Core.Tests.Fhir;
@@ -15,13 +16,11 @@ namespace Carelake.Core.Tests.Fhir;
 /// </summary>
 public sealed class StrictParseEquivalenceTests
 {
-    private static readonly string SharedData = FindSharedData();
-
     [Fact]
     public void Every_official_example_and_Synthea_bundle_is_accepted_by_the_fast_path_exactly_as_by_the_strict_parse()
     {
-        var files = Directory.GetFiles(Path.Combine(SharedData, "fhir-examples", "r4"), "*.json")
-            .Concat(Directory.GetFiles(Path.Combine(SharedData, "synthea", "r4-transaction-bundles"), "*.json"))
+        var files = Directory.GetFiles(SharedData.PathOf("fhir-examples", "r4"), "*.json")
+            .Concat(Directory.GetFiles(SharedData.PathOf("synthea", "r4-transaction-bundles"), "*.json"))
             .Order(StringComparer.Ordinal)
             .ToList();
         Assert.True(files.Count > 450, $"expected the shared examples and bundles, found {files.Count} files");
@@ -75,7 +74,7 @@ public sealed class StrictParseEquivalenceTests
     public void On_thousands_of_randomly_broken_examples_the_fast_path_refuses_exactly_what_the_strict_parse_refuses()
     {
         var random = new Random(20261206);
-        var files = Directory.GetFiles(Path.Combine(SharedData, "fhir-examples", "r4"), "*.json").Order(StringComparer.Ordinal).ToList();
+        var files = Directory.GetFiles(SharedData.PathOf("fhir-examples", "r4"), "*.json").Order(StringComparer.Ordinal).ToList();
         int cases = 0, refused = 0;
         var disagreements = new List<string>();
         foreach (var file in files)
@@ -288,19 +287,5 @@ public sealed class StrictParseEquivalenceTests
         }
 
         return slots;
-    }
-
-    private static string FindSharedData()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            var sibling = Path.Combine(directory.FullName, "..", "shared", "data");
-            if (Directory.Exists(sibling))
-            {
-                return Path.GetFullPath(sibling);
-            }
-        }
-
-        throw new DirectoryNotFoundException("../shared/data was not found beside the repository.");
     }
 }
