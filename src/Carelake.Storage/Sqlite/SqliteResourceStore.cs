@@ -18,6 +18,7 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private SqliteConnection? _writerConnection;
     private readonly CancellationTokenSource _stopping = new();
+    private int _truncateAfterErasure;
     private Task? _checkpointer;
     private SqliteWriter? _writer;
     private SqliteAuditJournal? _journal;
@@ -168,7 +169,39 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
     public async Task<long> EraseAsync(string type, string id, CancellationToken cancellationToken)
     {
         var result = await (_writer ?? throw new InvalidOperationException("The store is not initialised.")).EraseAsync(type, id, cancellationToken);
+        if (result.Succeeded)
+        {
+            // The erased rows' old frames stay in the WAL until a checkpoint truncates it: do that now, so the erasure
+            // is complete in the files when it returns. Should readers keep the WAL busy past the wait, the
+            // checkpointer keeps trying every second.
+            Interlocked.Exchange(ref _truncateAfterErasure, 1);
+            if (await TryTruncateWalAsync(TimeSpan.FromSeconds(10), cancellationToken))
+            {
+                Interlocked.CompareExchange(ref _truncateAfterErasure, 0, 1);
+            }
+        }
+
         return result.ActualVersion;
+    }
+
+    /// <summary>A truncating checkpoint of the main file's WAL, waiting up to <paramref name="wait"/> for the writer and readers.</summary>
+    private async Task<bool> TryTruncateWalAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        Execute(connection, $"PRAGMA busy_timeout = {(int)wait.TotalMilliseconds}");
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        try
+        {
+            using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            // One row: busy (0 or 1), WAL frames, frames checkpointed; busy = 1 means it could not finish.
+            return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) == 0;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
     }
 
     public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken) =>
@@ -285,7 +318,14 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                 Execute(connection, "PRAGMA wal_checkpoint(PASSIVE)");
                 var wal = new FileInfo(_options.Path + "-wal");
-                if (wal.Exists && wal.Length > 256L * 1024 * 1024)
+                if (Volatile.Read(ref _truncateAfterErasure) == 1)
+                {
+                    if (await TryTruncateWalAsync(TimeSpan.FromSeconds(1), cancellationToken))
+                    {
+                        Interlocked.CompareExchange(ref _truncateAfterErasure, 0, 1);
+                    }
+                }
+                else if (wal.Exists && wal.Length > 256L * 1024 * 1024)
                 {
                     Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
                 }
