@@ -26,15 +26,18 @@ internal static class ReferenceRewriter
 /// </summary>
 internal sealed class ReferenceSlots
 {
+    private readonly Base? _root;
     private readonly List<(Base Node, string Sent)> _slots;
 
+    /// <param name="root">The resource the slots are in: a copy (Firely's DeepCopy copies annotations) is not it.</param>
     /// <param name="slots">Filled by whoever walks the resource (<see cref="StructuralChecks"/> does as it checks a parse).</param>
-    internal ReferenceSlots(List<(Base Node, string Sent)> slots)
+    internal ReferenceSlots(Base? root, List<(Base Node, string Sent)> slots)
     {
+        _root = root;
         _slots = slots;
     }
 
-    public static ReferenceSlots None { get; } = new([]);
+    public static ReferenceSlots None { get; } = new(null, []);
 
     /// <summary>How many references and uris the resource holds.</summary>
     public int Count => _slots.Count;
@@ -45,7 +48,7 @@ internal sealed class ReferenceSlots
     /// <summary>The slots noted when the resource was parsed, or found now.</summary>
     public static ReferenceSlots Of(Base root)
     {
-        if (root.Annotation<ReferenceSlots>() is { } noted)
+        if (root.Annotation<ReferenceSlots>() is { } noted && ReferenceEquals(noted._root, root))
         {
             return noted;
         }
@@ -63,7 +66,7 @@ internal sealed class ReferenceSlots
             ElementTree.PushChildren(node, pending);
         }
 
-        return new ReferenceSlots(slots);
+        return new ReferenceSlots(root, slots);
     }
 
     /// <summary>Sets every slot to its replacement in <paramref name="map"/>, or back to what the client sent.</summary>
@@ -83,28 +86,19 @@ internal sealed class ReferenceSlots
     internal static string? CurrentValue(Base node) => node switch
     {
         ResourceReference reference => reference.Reference,
-        FhirUri uri => uri.Value,
-        Canonical canonical => canonical.Value,
-        FhirUrl url => url.Value,
+        FhirUri or Canonical or FhirUrl => ((PrimitiveType)node).JsonValue as string,
         _ => null,
     };
 
     private static void SetValue(Base node, string value)
     {
-        switch (node)
+        if (node is ResourceReference reference)
         {
-            case ResourceReference reference:
-                reference.Reference = value;
-                break;
-            case FhirUri uri:
-                uri.Value = value;
-                break;
-            case Canonical canonical:
-                canonical.Value = value;
-                break;
-            case FhirUrl url:
-                url.Value = value;
-                break;
+            reference.Reference = value;
+        }
+        else
+        {
+            ((PrimitiveType)node).JsonValue = value;
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Collections.Concurrent;
 using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
@@ -37,6 +36,17 @@ internal static class ElementTree
     /// <summary>Pushes every child element of <paramref name="node"/> (list items one by one) onto <paramref name="pending"/>.</summary>
     public static void PushChildren(Base node, Stack<Base> pending)
     {
+        if (node.HasOverflow)
+        {
+            // Elements the model does not know (stored data read leniently): only Firely's enumeration has them.
+            foreach (var (_, value) in node.EnumerateElements())
+            {
+                Push(value, pending);
+            }
+
+            return;
+        }
+
         foreach (var element in ShapeOf(node).Elements)
         {
             if (node.TryGetValue(element.Name, out var value))
@@ -49,16 +59,15 @@ internal static class ElementTree
     /// <summary>Pushes an element's value: a node, or each node of a list (what <c>TryGetValue</c> returns).</summary>
     public static void Push(object value, Stack<Base> pending)
     {
-        if (value is IList list)
+        if (value is Base node)
         {
-            foreach (var item in list)
-            {
-                pending.Push((Base)item);
-            }
-
+            pending.Push(node);
             return;
         }
 
-        pending.Push((Base)value);
+        foreach (var item in (IEnumerable<Base>)value)
+        {
+            pending.Push(item);
+        }
     }
 }

@@ -71,6 +71,12 @@ public static class FhirSerialization
         {
             throw new FhirException(400, OperationOutcome.IssueType.Structure, $"Malformed JSON: {JsonErrorLocation(e)}");
         }
+        catch (Exception e) when (e is NotSupportedException or InvalidOperationException or InvalidCastException or ArgumentException)
+        {
+            // The parser gives up on some input with these (an abstract resourceType such as "DomainResource"): it is
+            // still the client's input that is wrong, not the server.
+            throw new FhirException(400, OperationOutcome.IssueType.Structure, $"The body is not a FHIR resource this server can read: {e.Message}");
+        }
     }
 
     /// <summary>
@@ -79,6 +85,14 @@ public static class FhirSerialization
     /// </summary>
     internal static Resource? TryParseChecked(ReadOnlySpan<byte> utf8)
     {
+        if (HasNullToken(utf8))
+        {
+            // Firely reads an array sent for a single-valued primitive ("_birthDate": [null, {…}]) by keeping the first
+            // item and discarding the others unchecked; only its validation hook sees what they held. Nulls are legal in
+            // FHIR JSON only in primitive arrays beside their extensions, so such input simply takes the strict path.
+            return null;
+        }
+
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
@@ -89,6 +103,33 @@ public static class FhirSerialization
         {
             // Malformed input of any kind: the strict parse turns it into the client's 400.
             return null;
+        }
+    }
+
+    /// <summary>A JSON null anywhere (the bytes "null" are rare, so the token scan runs only when they occur).</summary>
+    private static bool HasNullToken(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IndexOf("null"u8) < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+        catch (JsonException)
+        {
+            return true;
         }
     }
 

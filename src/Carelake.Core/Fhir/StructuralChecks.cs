@@ -32,15 +32,17 @@ internal static class StructuralChecks
     private static readonly ConcurrentDictionary<Type, bool> ObjectValidationNeeded = new();
 
     /// <summary>
-    /// True when every check holds. The same walk also notes, on each resource that is not contained in another, where
-    /// its references and uris are (a <see cref="ReferenceSlots"/> annotation), so a transaction need not walk its
-    /// entries again to find them.
+    /// True when every check holds. The same walk also notes where the references and uris are (a
+    /// <see cref="ReferenceSlots"/> annotation) on the root and, when the root is a Bundle, on each of its entries'
+    /// resources (everything inside an entry's resource, contained or nested, counts as that resource's), so a
+    /// transaction need not walk its entries again to find them.
     /// </summary>
     public static bool Hold(Resource root)
     {
         var context = new PocoValidationContext(root, ModelInfo.ModelInspector, static () => "", null, null, Narrative);
         var pending = new Stack<(Base Node, List<(Base, string)> Slots)>();
-        pending.Push((root, NoteSlots(root)));
+        var rootSlots = NoteSlots(root);
+        pending.Push((root, rootSlots));
         while (pending.TryPop(out var item))
         {
             var (node, slots) = item;
@@ -77,18 +79,18 @@ internal static class StructuralChecks
                     return false;
                 }
 
-                // A resource is its own owner of slots unless it is contained in the one being walked.
-                var contained = shape.IsDomainResource && element.Name == "contained";
+                // The root Bundle's entries' resources have slots of their own; anything else belongs to its parent's.
+                var entryResource = node is Bundle.EntryComponent && ReferenceEquals(slots, rootSlots) && element.Name == "resource";
                 if (value is IList list)
                 {
                     foreach (var child in list)
                     {
-                        pending.Push(((Base)child, child is Resource resource && !contained ? NoteSlots(resource) : slots));
+                        pending.Push(((Base)child, slots));
                     }
                 }
                 else
                 {
-                    pending.Push(((Base)value, value is Resource resource && !contained ? NoteSlots(resource) : slots));
+                    pending.Push(((Base)value, entryResource && value is Resource resource ? NoteSlots(resource) : slots));
                 }
             }
 
@@ -119,7 +121,7 @@ internal static class StructuralChecks
     private static List<(Base, string)> NoteSlots(Resource resource)
     {
         var slots = new List<(Base, string)>();
-        resource.SetAnnotation(new ReferenceSlots(slots));
+        resource.SetAnnotation(new ReferenceSlots(resource, slots));
         return slots;
     }
 

@@ -18,7 +18,9 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private SqliteConnection? _writerConnection;
     private readonly CancellationTokenSource _stopping = new();
-    private int _truncateAfterErasure;
+    // Erasures committed, and how many of them a truncating checkpoint has covered (the checkpointer retries until equal).
+    private long _erasures;
+    private long _truncatedThrough;
     private Task? _checkpointer;
     private SqliteWriter? _writer;
     private SqliteAuditJournal? _journal;
@@ -171,37 +173,56 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
         var result = await (_writer ?? throw new InvalidOperationException("The store is not initialised.")).EraseAsync(type, id, cancellationToken);
         if (result.Succeeded)
         {
-            // The erased rows' old frames stay in the WAL until a checkpoint truncates it: do that now, so the erasure
-            // is complete in the files when it returns. Should readers keep the WAL busy past the wait, the
-            // checkpointer keeps trying every second.
-            Interlocked.Exchange(ref _truncateAfterErasure, 1);
-            if (await TryTruncateWalAsync(TimeSpan.FromSeconds(10), cancellationToken))
+            // The erased rows' old frames stay in the WAL until a checkpoint truncates it: do that before answering,
+            // so the erasure is complete in the files. Not cancellable: the erasure has committed and its audit
+            // record comes after this.
+            var erasure = Interlocked.Increment(ref _erasures);
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (Volatile.Read(ref _truncatedThrough) < erasure && !await TryTruncateAfterErasuresAsync() && DateTime.UtcNow < deadline)
             {
-                Interlocked.CompareExchange(ref _truncateAfterErasure, 0, 1);
+                await Task.Delay(100, CancellationToken.None);
             }
         }
 
         return result.ActualVersion;
     }
 
-    /// <summary>A truncating checkpoint of the main file's WAL, waiting up to <paramref name="wait"/> for the writer and readers.</summary>
-    private async Task<bool> TryTruncateWalAsync(TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// A truncating checkpoint of the main file's WAL, covering every erasure committed before it starts. It holds the
+    /// write lock while it waits for readers of older snapshots, so it waits at most 50 ms (the writer waits as long)
+    /// and is tried again rather than stalling writes behind a long search.
+    /// </summary>
+    private async Task<bool> TryTruncateAfterErasuresAsync()
     {
+        var covered = Volatile.Read(ref _erasures);
         await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        Execute(connection, $"PRAGMA busy_timeout = {(int)wait.TotalMilliseconds}");
+        await connection.OpenAsync(CancellationToken.None);
+        Execute(connection, "PRAGMA busy_timeout = 50");
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
         try
         {
-            using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            // One row: busy (0 or 1), WAL frames, frames checkpointed; busy = 1 means it could not finish.
-            return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) == 0;
+            using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+            // One row: busy (1 when it could not finish), WAL frames, frames checkpointed.
+            if (!await reader.ReadAsync(CancellationToken.None) || reader.GetInt64(0) != 0)
+            {
+                return false;
+            }
         }
         catch (SqliteException)
         {
             return false;
         }
+
+        for (var seen = Volatile.Read(ref _truncatedThrough); seen < covered; seen = Volatile.Read(ref _truncatedThrough))
+        {
+            if (Interlocked.CompareExchange(ref _truncatedThrough, covered, seen) == seen)
+            {
+                break;
+            }
+        }
+
+        return true;
     }
 
     public Task ReplaceIndexesAsync(IReadOnlyList<IndexReplacement> items, CancellationToken cancellationToken) =>
@@ -318,12 +339,9 @@ public sealed class SqliteResourceStore : IResourceStore, IJobStore, IAuditOutbo
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                 Execute(connection, "PRAGMA wal_checkpoint(PASSIVE)");
                 var wal = new FileInfo(_options.Path + "-wal");
-                if (Volatile.Read(ref _truncateAfterErasure) == 1)
+                if (Volatile.Read(ref _truncatedThrough) < Volatile.Read(ref _erasures))
                 {
-                    if (await TryTruncateWalAsync(TimeSpan.FromSeconds(1), cancellationToken))
-                    {
-                        Interlocked.CompareExchange(ref _truncateAfterErasure, 0, 1);
-                    }
+                    await TryTruncateAfterErasuresAsync();
                 }
                 else if (wal.Exists && wal.Length > 256L * 1024 * 1024)
                 {

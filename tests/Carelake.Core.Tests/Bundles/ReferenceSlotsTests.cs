@@ -68,4 +68,71 @@ public sealed class ReferenceSlotsTests
 
         Assert.True(compared > 1000, $"only {compared} entries compared");
     }
+
+    [Fact]
+    public void Everything_inside_an_entry_resource_is_that_entrys_even_nested_bundles_and_parameters()
+    {
+        // Every official example as a POST entry of one transaction: Bundles, Parameters and contained resources
+        // nested inside entries. The slots noted while parsing must be those a walk of each entry finds.
+        var transaction = new System.Text.Json.Nodes.JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "transaction",
+            ["entry"] = new System.Text.Json.Nodes.JsonArray([.. Directory.GetFiles(SharedData.PathOf("fhir-examples", "r4"), "*.json").Order(StringComparer.Ordinal)
+                .Where(file => ParsesStrictly(File.ReadAllBytes(file)))
+                .Select(file => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!)
+                .Select(resource => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+                {
+                    ["resource"] = resource,
+                    ["request"] = new System.Text.Json.Nodes.JsonObject { ["method"] = "POST", ["url"] = resource["resourceType"]!.GetValue<string>() },
+                })]),
+        };
+        var json = System.Text.Encoding.UTF8.GetBytes(transaction.ToJsonString());
+        var parsed = (Bundle)FhirSerialization.ParseJson(json);
+        var walked = (Bundle)JsonSerializer.Deserialize<Resource>(json, FhirSerialization.StrictJson)!;
+        var nested = 0;
+        for (var i = 0; i < parsed.Entry.Count; i++)
+        {
+            var found = ReferenceSlots.Of(walked.Entry[i].Resource!);
+            var noted = ReferenceSlots.Of(parsed.Entry[i].Resource!);
+            Assert.Equal(found.SentReferences.Order(StringComparer.Ordinal), noted.SentReferences.Order(StringComparer.Ordinal));
+            Assert.Equal(found.Count, noted.Count);
+            nested += parsed.Entry[i].Resource is Bundle or Parameters ? 1 : 0;
+        }
+
+        Assert.True(nested > 10, $"only {nested} entries hold nested resources");
+    }
+
+    [Fact]
+    public void A_reference_in_a_resource_nested_in_an_entry_is_rewritten_and_a_copy_does_not_use_the_original_slots()
+    {
+        var json = System.Text.Encoding.UTF8.GetBytes("""
+            {"resourceType":"Bundle","type":"transaction","entry":[
+              {"fullUrl":"urn:uuid:0d8f0000-0000-0000-0000-000000000001","resource":{"resourceType":"Patient","active":true},"request":{"method":"POST","url":"Patient"}},
+              {"resource":{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Observation","status":"final","code":{"text":"t"},
+                "subject":{"reference":"urn:uuid:0d8f0000-0000-0000-0000-000000000001"}}}]},"request":{"method":"POST","url":"Bundle"}}]}
+            """);
+        var parsed = (Bundle)FhirSerialization.ParseJson(json);
+        var nested = (Bundle)parsed.Entry[1].Resource!;
+        var copy = (Bundle)nested.DeepCopy();
+
+        ReferenceSlots.Of(nested).Apply(new Dictionary<string, string> { ["urn:uuid:0d8f0000-0000-0000-0000-000000000001"] = "Patient/abc" });
+        Assert.Equal("Patient/abc", ((Observation)nested.Entry[0].Resource!).Subject!.Reference);
+
+        ReferenceSlots.Of(copy).Apply(new Dictionary<string, string> { ["urn:uuid:0d8f0000-0000-0000-0000-000000000001"] = "Patient/copy" });
+        Assert.Equal("Patient/copy", ((Observation)copy.Entry[0].Resource!).Subject!.Reference);
+        Assert.Equal("Patient/abc", ((Observation)nested.Entry[0].Resource!).Subject!.Reference);
+    }
+
+    private static bool ParsesStrictly(byte[] json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Resource>(json, FhirSerialization.StrictJson) is not null;
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+    }
 }
