@@ -74,7 +74,10 @@ internal static class StructuralChecks
 
                 hasElements = true;
                 context.MemberName = null;
-                if (FhirAttributeValidator.Default.ValidateProperty(element.Name, value, element, context).Count != 0)
+                // Without attributes only its type test is left, which a value outside the overflow always passes
+                // (the generated setters put a value of the wrong type in the overflow).
+                if (element.ValidationAttributes.Length != 0
+                    && FhirAttributeValidator.Default.ValidateProperty(element.Name, value, element, context).Count != 0)
                 {
                     return false;
                 }
