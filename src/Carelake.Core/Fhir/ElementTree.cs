@@ -18,7 +18,7 @@ internal static class ElementTree
     /// A class's mapping and its elements (a primitive's own value excluded: it is not a child), with what the walks
     /// ask of every node answered once per type instead of by a type test per node.
     /// </summary>
-    internal sealed record Shape(ClassMapping Mapping, PropertyMapping[] Elements, bool IsPrimitive, bool IsDomainResource, bool IsDynamic, bool MayHoldReference);
+    internal sealed record Shape(ClassMapping Mapping, PropertyMapping[] Elements, bool IsPrimitive, bool IsDomainResource, bool IsDynamic, bool MayHoldReference, bool NeedsFirelyObjectValidation);
 
     public static Shape ShapeOf(Base node) => Shapes.GetOrAdd(node.GetType(), static (type, instance) =>
     {
@@ -30,7 +30,8 @@ internal static class ElementTree
             IsPrimitive: instance is PrimitiveType,
             IsDomainResource: instance is DomainResource,
             IsDynamic: instance is IDynamicType,
-            MayHoldReference: instance is ResourceReference or FhirUri or Canonical or FhirUrl);
+            MayHoldReference: instance is ResourceReference or FhirUri or Canonical or FhirUrl,
+            NeedsFirelyObjectValidation: StructuralChecks.NeedsFirelyObjectValidation(mapping));
     }, node);
 
     /// <summary>Pushes every child element of <paramref name="node"/> (list items one by one) onto <paramref name="pending"/>.</summary>

@@ -1,6 +1,6 @@
 using System.Collections;
-using System.Collections.Concurrent;
 using Carelake.Core.Bundles;
+using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using Hl7.Fhir.Utility;
@@ -28,8 +28,6 @@ internal static class StructuralChecks
     /// for the R4 model of this SDK version; the set keeps an SDK upgrade that adds one from being skipped silently.
     /// </summary>
     private static readonly HashSet<Type> HandledInvariantOverrides = [typeof(Base), typeof(DomainResource), typeof(PrimitiveType)];
-
-    private static readonly ConcurrentDictionary<Type, bool> ObjectValidationNeeded = new();
 
     /// <summary>
     /// True when every check holds. The same walk also notes where the references and uris are (a
@@ -111,7 +109,7 @@ internal static class StructuralChecks
                 return false;
             }
 
-            if (NeedsFirelyObjectValidation(shape)
+            if (shape.NeedsFirelyObjectValidation
                 && FhirAttributeValidator.Default.ValidateObject(node, shape.Mapping, context).Count != 0)
             {
                 return false;
@@ -128,8 +126,9 @@ internal static class StructuralChecks
         return slots;
     }
 
-    private static bool NeedsFirelyObjectValidation(ElementTree.Shape shape) =>
-        ObjectValidationNeeded.GetOrAdd(shape.Mapping.NativeType, static (type, mapping) => mapping.ValidationAttributes.Length > 0 || OverridesInvariants(type), shape.Mapping);
+    /// <summary>Whether Firely's own object validation must run for a type (answered once per type, in its shape).</summary>
+    internal static bool NeedsFirelyObjectValidation(ClassMapping mapping) =>
+        mapping.ValidationAttributes.Length > 0 || OverridesInvariants(mapping.NativeType);
 
     private static bool OverridesInvariants(Type type)
     {
