@@ -295,7 +295,7 @@ internal sealed class SqliteWriter : IAsyncDisposable
 
     /// <summary>
     /// Deletes every row of a resource. secure_delete overwrites the freed pages with zeros, so the content is gone
-    /// from the database file, not just unlinked (the WAL is truncated at the next checkpoint).
+    /// from the database file, not just unlinked; the store then truncates the WAL, which still holds the old frames.
     /// </summary>
     private CommitResult Erase(string type, string id)
     {
